@@ -1,0 +1,37 @@
+"""Model backends behind one batched protocol (see :mod:`benchgate.backends.base`)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from benchgate.backends.base import Backend, BackendInfo, Request
+
+if TYPE_CHECKING:
+    from benchgate.config import ModelSpec
+
+__all__ = ["Backend", "BackendInfo", "Request", "load_backend"]
+
+
+def load_backend(spec: ModelSpec, device: str = "cpu") -> Backend:
+    """Create the backend a models.yaml entry names (imports torch/httpx lazily).
+
+    Args:
+        spec: the model's validated entry.
+        device: the worker's device (``cpu`` or ``cuda:N``) used when ``spec.device`` is
+            ``auto``.
+
+    Returns:
+        A ready :class:`Backend`.
+
+    Raises:
+        BackendError: the model cannot be loaded (message names the model id and the fix).
+    """
+    if spec.backend == "transformers":
+        from benchgate.backends.hf import TransformersBackend
+
+        return TransformersBackend(spec, device=device)
+    if spec.backend == "openai":
+        from benchgate.backends.openai_compat import OpenAIBackend
+
+        return OpenAIBackend(spec)
+    raise ValueError(f"unknown backend {spec.backend!r}")  # unreachable: config validates it

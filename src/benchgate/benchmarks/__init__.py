@@ -1,0 +1,1 @@
+"""Benchmark specs: one :class:`~benchgate.benchmarks.base.Benchmark` subclass per benchmark."""

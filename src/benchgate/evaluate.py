@@ -1,0 +1,218 @@
+"""The evaluation engine of one process: load backends, generate in batches, cache, score.
+
+The pytest plugin creates one :class:`Evaluator` per worker. The first item of a
+(model, benchmark) group that a worker runs triggers batched generation of all the group's
+missing completions (cache misses); every item is then scored on its own, in its test.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from benchgate.backends.base import Backend, Request
+from benchgate.backends.cache import ResponseCache, cache_key
+from benchgate.benchmarks.base import Benchmark
+from benchgate.config import ModelSpec
+from benchgate.errors import BackendError
+from benchgate.records import Completion, Item, Outcome, Score, Status
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class LoadedBenchmark:
+    """A benchmark with its items loaded (or the reason they are unavailable).
+
+    Attributes:
+        spec: the configured :class:`Benchmark` instance.
+        items: every item of the split (empty when unavailable).
+        selected: the items this run evaluates (after ``--limit``).
+        dataset_hash: hash of ``items`` (see :func:`benchgate.datasets.base.dataset_hash`).
+        unavailable: why the data could not be loaded, with the fix; None when loaded.
+    """
+
+    spec: Benchmark
+    items: list[Item] = field(default_factory=list)
+    selected: list[Item] = field(default_factory=list)
+    dataset_hash: str = ""
+    unavailable: str | None = None
+
+    def item(self, item_id: str) -> Item:
+        """Return the selected item with ``item_id`` (KeyError if absent)."""
+        if not hasattr(self, "_by_id"):
+            self._by_id = {i.id: i for i in self.selected}
+        return self._by_id[item_id]
+
+
+@dataclass
+class BackendFactory:
+    """How the evaluator builds backends (injected so tests can count or replace loads).
+
+    Attributes:
+        device: the worker's device for ``device: auto`` models.
+        batch_size: prompts per batch for local models.
+        batching: ``continuous`` | ``static`` for local models.
+    """
+
+    device: str = "cpu"
+    batch_size: int = 16
+    batching: str = "continuous"
+
+    def __call__(self, spec: ModelSpec) -> Backend:
+        """Load the backend for ``spec`` (raises :class:`BackendError`)."""
+        if spec.backend == "transformers":
+            from benchgate.backends.hf import TransformersBackend
+
+            return TransformersBackend(spec, device=self.device, batch_size=self.batch_size,
+                                       batching=self.batching)
+        from benchgate.backends import load_backend
+
+        return load_backend(spec, device=self.device)
+
+
+class Evaluator:
+    """Generates and scores (model, item) pairs for one process.
+
+    Args:
+        models: the selected models by id.
+        factory: builds a backend for a model (called at most once per model).
+        cache: the response cache, or None to always generate.
+
+    Attributes:
+        generated: number of completions actually generated (not read from the cache) in
+            this process; a warm re-run leaves it at 0.
+    """
+
+    def __init__(self, models: dict[str, ModelSpec], factory: BackendFactory,
+                 cache: ResponseCache | None) -> None:
+        self.models = models
+        self.factory = factory
+        self.cache = cache
+        self.generated = 0
+        self._backends: dict[str, Backend | BackendError] = {}
+        self._completions: dict[tuple[str, str, str], tuple[str, Completion]] = {}
+
+    def backend(self, model_id: str) -> Backend:
+        """Return the model's backend, loading it on first use.
+
+        Raises:
+            BackendError: the model could not be loaded (remembered: not retried per item).
+        """
+        if model_id not in self._backends:
+            try:
+                self._backends[model_id] = self.factory(self.models[model_id])
+            except BackendError as exc:
+                self._backends[model_id] = exc
+        found = self._backends[model_id]
+        if isinstance(found, BackendError):
+            raise found
+        return found
+
+    def backend_info(self, model_id: str) -> dict:
+        """Return the loaded backend's identity and device (empty if not loaded)."""
+        found = self._backends.get(model_id)
+        if found is None or isinstance(found, BackendError):
+            return {}
+        info = found.info()
+        return {"backend": info.backend, "device": info.device, **info.identity}
+
+    def _prompt_text(self, backend: Backend, request: Request) -> str:
+        try:
+            return backend.render(request)
+        except Exception:  # noqa: BLE001 - rendering is best effort for the record
+            return json.dumps(request.message_dicts(), ensure_ascii=False)
+
+    def ensure(self, model_id: str, bench: LoadedBenchmark, items: Sequence[Item]) -> None:
+        """Make completions exist for ``items``: read the cache, generate the misses in one
+        batched call, write them back. Items already done in this process are skipped."""
+        name = bench.spec.name
+        todo = [i for i in items if (model_id, name, i.id) not in self._completions]
+        if not todo:
+            return
+        try:
+            backend = self.backend(model_id)
+        except BackendError as exc:
+            for item in todo:
+                self._completions[(model_id, name, item.id)] = (
+                    "", Completion(text="", finish_reason="error", error=str(exc)))
+            return
+        info_key = backend.info().key()
+        missing: list[tuple[Item, Request, str, str | None]] = []
+        for item in todo:
+            request = bench.spec.request(item)
+            prompt = self._prompt_text(backend, request)
+            key = None
+            if self.cache is not None:
+                key = cache_key(info_key, prompt, request, name, bench.spec.version, bench.spec.settings())
+                hit = self.cache.get(key)
+                if hit is not None:
+                    self._completions[(model_id, name, item.id)] = (prompt, hit)
+                    continue
+            missing.append((item, request, prompt, key))
+        if not missing:
+            return
+        log.info("model %s: generating %d %s completions", model_id, len(missing), name)
+        completions = backend.generate([m[1] for m in missing])
+        if len(completions) != len(missing):  # a backend bug must not misalign answers
+            raise RuntimeError(
+                f"backend for {model_id} returned {len(completions)} completions for {len(missing)} requests"
+            )
+        self.generated += len(missing)
+        for (item, _, prompt, key), completion in zip(missing, completions):
+            if self.cache is not None and key is not None:
+                self.cache.put(key, completion, {"model": model_id, "benchmark": name, "item": item.id})
+            self._completions[(model_id, name, item.id)] = (prompt, completion)
+
+    def outcome(self, model_id: str, bench: LoadedBenchmark, item: Item,
+                group: Sequence[Item] = ()) -> Outcome:
+        """Return the scored outcome of ``item`` for ``model_id``.
+
+        Args:
+            model_id: the model.
+            bench: the loaded benchmark.
+            item: the item.
+            group: the items generated together with this one on a miss (this worker's
+                items of the same model and benchmark); ``item`` alone if empty.
+        """
+        spec = self.models[model_id]
+        self.ensure(model_id, bench, list(group) or [item])
+        prompt, completion = self._completions[(model_id, bench.spec.name, item.id)]
+        try:
+            score = bench.spec.score(item, completion, spec.reasoning_format)
+        except Exception as exc:  # noqa: BLE001 - a scorer crash is an error outcome, not a lost item
+            log.exception("scoring %s/%s failed", bench.spec.name, item.id)
+            score = Score(Status.ERROR, detail=f"scoring failed: {type(exc).__name__}: {exc}")
+        return Outcome(
+            model=model_id,
+            benchmark=bench.spec.name,
+            benchmark_version=bench.spec.version,
+            dataset_hash=bench.dataset_hash,
+            item_id=item.id,
+            subject=item.subject,
+            status=score.status.value,
+            extracted=score.extracted,
+            reference=item.reference,
+            score=score.value,
+            prompt=prompt,
+            completion=completion.text,
+            finish_reason=completion.finish_reason,
+            prompt_tokens=completion.prompt_tokens,
+            completion_tokens=completion.completion_tokens,
+            reasoning_tokens=completion.reasoning_tokens,
+            latency_s=completion.latency_s,
+            peak_memory_mb=completion.peak_memory_mb,
+            cached=completion.cached,
+            error=completion.error if score.status is Status.ERROR and completion.error else (
+                score.detail if score.status is Status.ERROR else None),
+            detail=score.detail,
+            extra={"reasoning": completion.reasoning} if completion.reasoning else {},
+        )
+
+    def close(self) -> None:
+        """Close every loaded backend."""
+        for backend in self._backends.values():
+            if not isinstance(backend, BackendError):
+                backend.close()

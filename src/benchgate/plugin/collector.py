@@ -1,0 +1,205 @@
+"""Controller-side aggregation: every item's outcome, as reports arrive, into results.jsonl.
+
+Only the controller (``is_controller``) writes; workers only attach outcomes to their test
+reports (xdist serialises ``user_properties``). A line is appended and flushed per item, so
+a crash loses nothing already run. A failed report that carries no outcome (a crashed
+worker, a fixture error) still becomes an *error* outcome with the reason: no result is
+silently dropped.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+from collections import defaultdict
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO
+
+import pytest
+
+from benchgate.plugin.fixtures import CASE_PROPERTY, OUTCOME_PROPERTY
+from benchgate.plugin.state import get_state, is_controller
+from benchgate.records import Outcome, Status
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Collected:
+    """Outcomes gathered on the controller.
+
+    Attributes:
+        outcomes: by pytest node id (the last report wins: a retried item is counted once).
+        results_path: the results.jsonl being written.
+    """
+
+    outcomes: dict[str, Outcome] = field(default_factory=dict)
+    results_path: Path | None = None
+    handle: IO[str] | None = None
+
+
+COLLECTED_KEY = pytest.StashKey[Collected]()
+
+
+def collected(config: pytest.Config) -> Collected:
+    """Return the controller's :class:`Collected` (empty on workers)."""
+    found = config.stash.get(COLLECTED_KEY, None)
+    if found is None:
+        found = Collected()
+        config.stash[COLLECTED_KEY] = found
+    return found
+
+
+def prepare_reports_dir(path: Path) -> None:
+    """Create ``path`` and prove it is writable now, not at the end of a long run.
+
+    Raises:
+        pytest.UsageError: it cannot be created or written (permissions, full disk).
+    """
+    probe = path / f".write-probe-{os.getpid()}"
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+        with probe.open("w") as fh:
+            fh.write("x" * 65536)
+            fh.flush()
+            os.fsync(fh.fileno())
+        probe.unlink()
+    except OSError as exc:
+        raise pytest.UsageError(
+            f"reports directory {path} is not writable ({exc.strerror or exc}). Fix: free disk "
+            "space, fix its permissions, or pass --reports-dir DIR."
+        ) from None
+
+
+def _properties(report: pytest.TestReport) -> dict:
+    return {k: v for k, v in getattr(report, "user_properties", []) if k in (CASE_PROPERTY, OUTCOME_PROPERTY)}
+
+
+def _error_outcome(case: dict, report: pytest.TestReport) -> Outcome:
+    reason = str(report.longrepr)[-1500:] if report.longrepr else f"{report.when} failed"
+    return Outcome(
+        model=case.get("model", "?"),
+        benchmark=case.get("benchmark", "?"),
+        benchmark_version=0,
+        dataset_hash="",
+        item_id=case.get("item_id", "?"),
+        subject=None,
+        status=Status.ERROR.value,
+        extracted=None,
+        reference=None,
+        error=f"no outcome recorded ({report.when} phase): {reason}",
+        nodeid=report.nodeid,
+    )
+
+
+def _case_from_nodeid(config: pytest.Config, nodeid: str) -> dict | None:
+    """Recover (model, benchmark, item) from a benchmark test's node id ``...[model-item]``."""
+    if "[" not in nodeid or not nodeid.endswith("]"):
+        return None
+    param = nodeid[nodeid.index("[") + 1 : -1]
+    for model in get_state(config).models:
+        if param.startswith(model.id + "-"):
+            module = nodeid.split("::")[0].rsplit("/", 1)[-1]
+            bench = module.removeprefix("test_").removesuffix(".py")
+            return {"model": model.id, "benchmark": bench, "item_id": param[len(model.id) + 1 :]}
+    return None
+
+
+class OutcomeCollector:
+    """The controller's plugin object: records outcomes as reports arrive.
+
+    Registered by :func:`pytest_configure` in the controller only (xdist's own pattern of
+    a plugin object holding ``config``).
+    """
+
+    def __init__(self, config: pytest.Config) -> None:
+        self.config = config
+        self.box = collected(config)
+
+    def record(self, outcome: Outcome) -> None:
+        """Store ``outcome`` and append it to results.jsonl (flushed at once)."""
+        self.box.outcomes[outcome.nodeid] = outcome
+        if self.box.handle is not None:
+            self.box.handle.write(json.dumps(outcome.to_dict(), ensure_ascii=False, default=str) + "\n")
+            self.box.handle.flush()
+
+    @pytest.hookimpl(trylast=True)
+    def pytest_sessionstart(self, session: pytest.Session) -> None:
+        """Create reports/ (checked writable) and start a fresh results.jsonl."""
+        state = get_state(self.config)
+        prepare_reports_dir(state.reports_dir)
+        self.box.results_path = state.reports_dir / "results.jsonl"
+        self.box.handle = self.box.results_path.open("w", encoding="utf-8")
+
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        """Turn each benchmark test's report into one outcome line."""
+        props = _properties(report)
+        if report.when == "call" and OUTCOME_PROPERTY in props:
+            outcome = Outcome.from_dict(props[OUTCOME_PROPERTY])
+            outcome.nodeid = report.nodeid
+            self.record(outcome)
+            return
+        if not report.failed or report.nodeid in self.box.outcomes:
+            return
+        case = props.get(CASE_PROPERTY) or _case_from_nodeid(self.config, report.nodeid)
+        if case is not None:
+            self.record(_error_outcome(case, report))
+
+    def pytest_unconfigure(self) -> None:
+        """Close results.jsonl."""
+        if self.box.handle is not None:
+            self.box.handle.close()
+            self.box.handle = None
+
+    def pytest_terminal_summary(self, terminalreporter) -> None:
+        """Print the accuracy table (model x benchmark) at the end of the session."""
+        if not self.box.outcomes:
+            return
+        terminalreporter.section("benchgate accuracy")
+        terminalreporter.write_line(accuracy_table(list(self.box.outcomes.values())))
+        terminalreporter.write_line(f"{len(self.box.outcomes)} item outcomes in {self.box.results_path}")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Register the :class:`OutcomeCollector` in the controller process only."""
+    if is_controller(config) and not config.getoption("help", False):
+        config.pluginmanager.register(OutcomeCollector(config), "benchgate-collector")
+
+
+def accuracy_table(outcomes: list[Outcome]) -> str:
+    """Render a model x benchmark table: accuracy (correct/n), no_answer and error counts.
+
+    Accuracy counts every outcome in n (errors and no_answers count as not correct).
+    """
+    cells: dict[tuple[str, str], dict[str, int]] = defaultdict(lambda: defaultdict(int))
+    models: list[str] = []
+    benches: list[str] = []
+    for o in outcomes:
+        if o.model not in models:
+            models.append(o.model)
+        if o.benchmark not in benches:
+            benches.append(o.benchmark)
+        cells[(o.model, o.benchmark)][o.status] += 1
+        cells[(o.model, o.benchmark)]["n"] += 1
+    header = ["model"] + benches
+    rows = []
+    for m in models:
+        row = [m]
+        for b in benches:
+            c = cells.get((m, b))
+            if not c:
+                row.append("-")
+                continue
+            acc = c[Status.CORRECT.value] / c["n"]
+            extra = []
+            if c[Status.NO_ANSWER.value]:
+                extra.append(f"na {c[Status.NO_ANSWER.value]}")
+            if c[Status.ERROR.value]:
+                extra.append(f"err {c[Status.ERROR.value]}")
+            row.append(f"{acc:6.1%} ({c[Status.CORRECT.value]}/{c['n']})" + (f" [{', '.join(extra)}]" if extra else ""))
+        rows.append(row)
+    widths = [max(len(str(r[i])) for r in [header, *rows]) for i in range(len(header))]
+    fmt = "  ".join(f"{{:<{w}}}" for w in widths)
+    return "\n".join([fmt.format(*header), fmt.format(*["-" * w for w in widths])] + [fmt.format(*r) for r in rows])

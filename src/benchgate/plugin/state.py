@@ -1,0 +1,156 @@
+"""Per-process plugin state, kept in ``config.stash`` (never as attributes on ``config``)."""
+
+from __future__ import annotations
+
+import logging
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from benchgate.config import ModelSpec, load_models, select_models
+from benchgate.datasets.base import DATA_DIR_ENV, DataSource, dataset_hash, select_limit
+from benchgate.errors import DataFormatError, DataUnavailableError
+from benchgate.evaluate import LoadedBenchmark
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class RunState:
+    """What every process of a run knows (controller and workers alike).
+
+    Attributes:
+        models: the selected models, in models.yaml order.
+        models_file: the models.yaml path.
+        source: where benchmark data is read from.
+        limit: ``--limit`` (None = all items).
+        seed: ``--seed`` for ``--limit`` selection.
+        shots: ``--shots`` for benchmarks with few-shot exemplars.
+        reports_dir: where reports are written.
+        benchmarks: loaded benchmarks by name (filled during collection).
+    """
+
+    models: list[ModelSpec]
+    models_file: Path
+    source: DataSource
+    limit: int | None
+    seed: int
+    shots: int
+    reports_dir: Path
+    benchmarks: dict[str, LoadedBenchmark] = field(default_factory=dict)
+
+    def model(self, model_id: str) -> ModelSpec:
+        """Return the model with ``model_id``."""
+        return next(m for m in self.models if m.id == model_id)
+
+    def load_benchmark(self, cls: type) -> LoadedBenchmark:
+        """Load (once per process) the benchmark class a test module names.
+
+        Returns:
+            The loaded benchmark; ``unavailable`` holds the reason when data is missing.
+
+        Raises:
+            pytest.UsageError: the data exists but is malformed (message names file, line,
+                field and fix).
+        """
+        name = cls.name
+        if name in self.benchmarks:
+            return self.benchmarks[name]
+        spec = cls(shots=self.shots)
+        loaded = LoadedBenchmark(spec=spec)
+        try:
+            loaded.items = spec.load(self.source)
+        except DataUnavailableError as exc:
+            loaded.unavailable = str(exc)
+        except DataFormatError as exc:
+            raise pytest.UsageError(f"benchmark {name}: {exc}") from None
+        if loaded.unavailable is None:
+            ids = [i.id for i in loaded.items]
+            if len(set(ids)) != len(ids):
+                raise pytest.UsageError(f"benchmark {name}: item ids are not unique (loader bug)")
+            loaded.dataset_hash = dataset_hash(loaded.items)
+            loaded.selected = select_limit(loaded.items, self.limit, self.seed)
+        self.benchmarks[name] = loaded
+        return loaded
+
+
+STATE_KEY = pytest.StashKey[RunState]()
+
+
+def is_controller(config: pytest.Config) -> bool:
+    """True in the process that aggregates results: the xdist controller, or the only
+    process without xdist. Workers have ``config.workerinput``."""
+    return not hasattr(config, "workerinput")
+
+
+def project_root(config: pytest.Config) -> Path:
+    """The directory holding the project's pytest.ini (rootdir), else the invocation dir.
+
+    Default locations (models.yaml, reports/, .benchgate-cache/) are relative to it.
+    """
+    if config.inipath is not None:
+        return Path(config.inipath).parent
+    return Path(config.invocation_params.dir)
+
+
+def _option(config: pytest.Config, name: str) -> Any:
+    return config.getoption(name)
+
+
+def build_state(config: pytest.Config) -> RunState:
+    """Read options and models.yaml into a :class:`RunState`.
+
+    Raises:
+        pytest.UsageError: a bad models.yaml or option (message names file, field, fix).
+    """
+    from benchgate.errors import ConfigError
+
+    root = project_root(config)
+    models_file = Path(_option(config, "benchgate_models_file") or root / "models.yaml")
+    if not models_file.is_absolute():
+        models_file = Path(config.invocation_params.dir) / models_file
+    try:
+        models = select_models(load_models(models_file), _option(config, "benchgate_models"), str(models_file))
+    except ConfigError as exc:
+        raise pytest.UsageError(str(exc)) from None
+    data_dir = _option(config, "benchgate_data_dir") or os.environ.get(DATA_DIR_ENV) or None
+    data_path = None
+    if data_dir:
+        data_path = Path(data_dir)
+        if not data_path.is_absolute():
+            data_path = Path(config.invocation_params.dir) / data_path
+        if not data_path.is_dir():
+            raise pytest.UsageError(
+                f"--data-dir / {DATA_DIR_ENV}: {data_path} is not a directory. Fix: point it at a "
+                "folder laid out like shared/data (one sub-folder per benchmark)."
+            )
+    limit = _option(config, "benchgate_limit")
+    if limit is not None and limit < 1:
+        raise pytest.UsageError(f"--limit must be at least 1 (got {limit}).")
+    shots = _option(config, "benchgate_shots")
+    if shots < 0 or shots > 5:
+        raise pytest.UsageError(f"--shots must be between 0 and 5 (got {shots}).")
+    reports = Path(_option(config, "benchgate_reports_dir") or root / "reports")
+    if not reports.is_absolute():
+        reports = Path(config.invocation_params.dir) / reports
+    return RunState(
+        models=models,
+        models_file=models_file,
+        source=DataSource(data_dir=data_path),
+        limit=limit,
+        seed=_option(config, "benchgate_seed"),
+        shots=shots,
+        reports_dir=reports,
+    )
+
+
+def get_state(config: pytest.Config) -> RunState:
+    """Return this process's :class:`RunState` (built on first use)."""
+    state = config.stash.get(STATE_KEY, None)
+    if state is None:
+        state = build_state(config)
+        config.stash[STATE_KEY] = state
+    return state
