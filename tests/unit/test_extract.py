@@ -41,7 +41,12 @@ CHOICE_ROWS = [
     ("paren-label-is-correct-answer", "(B) is the correct answer.", "ABCD", "B"),
     ("option-is-correct", "Option D is correct because it lists all three.", "ABCD", "D"),
     ("later-marker-wins", "Answer: A\nOn reflection, the answer is C.", "ABCD", "C"),
-    ("label-then-explicit", "A. Helper T cells\n\nThe correct answer is D. Plasma cells.", "ABCD", "D"),
+    (
+        "label-then-explicit",
+        "A. Helper T cells\n\nThe correct answer is D. Plasma cells.",
+        "ABCD",
+        "D",
+    ),
     ("full-width", "答案：Ｂ．", "ABCD", "B"),
     ("full-width-bare", "Ｃ", "ABCD", "C"),
     # --- Chinese / Japanese ----------------------------------------------------------
@@ -70,8 +75,29 @@ CHOICE_ROWS = [
     ("label-dot-text", "C. make NADH", "ABCD", "C"),
     ("paren-label-text", "(B) London is the capital.", "ABCD", "B"),
     ("last-line-label", "Chloroplasts capture light energy.\n\nB", "ABCD", "B"),
-    ("starts-article-then-explicit",
-     "A deletion of one nucleotide shifts the frame. The correct answer is C.", "ABCD", "C"),
+    (
+        "other-options-enumerated",
+        "The answer is D. The other options (A, B, C) are wrong.",
+        "ABCD",
+        "D",
+    ),
+    ("answer-then-other-wrong", "The answer is A. B is wrong because it is smaller.", "ABCD", "A"),
+    ("choice-here-is", "The right choice here is B", "ABCD", "B"),
+    ("quoted-label", 'The answer is "B".', "ABCD", "B"),
+    ("all-of-the-above-paren", "All of the above (D)", "ABCD", "D"),
+    (
+        "analysis-per-option-then-answer",
+        "Let's analyze each option:\n\nA. Paris - the capital of France.\n"
+        "B. London - the capital of the UK.\n\nTherefore, the answer is A.",
+        "ABCD",
+        "A",
+    ),
+    (
+        "starts-article-then-explicit",
+        "A deletion of one nucleotide shifts the frame. The correct answer is C.",
+        "ABCD",
+        "C",
+    ),
     # --- lower case (documented: only after a marker or alone, followed by punctuation)
     ("lower-after-marker", "answer: c", "ABCD", "C"),
     ("lower-after-marker-dot", "the answer is b.", "ABCD", "B"),
@@ -85,10 +111,18 @@ CHOICE_ROWS = [
     ("a-and-c", "The answer is A and C.", "ABCD", None),
     ("parens-or", "The answer is (A) Paris or (B) London.", "ABCD", None),
     ("neither-nor", "Neither A nor B is correct.", "ABCD", None),
+    ("both-correct", "Both A and B are correct", "ABCD", None),
+    ("three-labels", "The answer is B, C and D", "ABCD", None),
+    ("zh-two-answers", "答案：B、C", "ABCD", None),
     ("is-incorrect", "B is incorrect.", "ABCD", None),
     ("options-list", "A) Paris\nB) London\nC) Berlin\nD) Madrid", "ABCD", None),
     ("options-inline", "A) Paris B) London C) Berlin D) Madrid", "ABCD", None),
-    ("options-list-then-answer", "A) Paris\nB) London\nC) Berlin\nD) Madrid\nAnswer: C", "ABCD", "C"),
+    (
+        "options-list-then-answer",
+        "A) Paris\nB) London\nC) Berlin\nD) Madrid\nAnswer: C",
+        "ABCD",
+        "C",
+    ),
     ("answer-colon-then-list", "Answer:\nA) Paris\nB) London\nC) Berlin", "ABCD", None),
     ("weak-paren", "Only (C) matches the description.", "ABCD", "C"),
     ("weak-two-parens", "I'm torn between (A) and (C).", "ABCD", None),
@@ -98,11 +132,19 @@ CHOICE_ROWS = [
     ("no-answer", "I don't know.", "ABCD", None),
     ("empty", "", "ABCD", None),
     # --- continuations and leaked tokens ---------------------------------------------
-    ("continuation-first-wins",
-     "Answer: A\n\nQuestion: What is 2+2?\nA) 3\nB) 4\nAnswer: B", "ABCD", "A"),
+    (
+        "continuation-first-wins",
+        "Answer: A\n\nQuestion: What is 2+2?\nA) 3\nB) 4\nAnswer: B",
+        "ABCD",
+        "A",
+    ),
     ("continuation-q", "B\n\nQ: Which gas do plants release?\nAnswer: C", "ABCD", "B"),
-    ("question-echo-then-answer",
-     "Question: Which is a noble gas?\nA) Neon\nB) Iron\nAnswer: A", "ABCD", "A"),
+    (
+        "question-echo-then-answer",
+        "Question: Which is a noble gas?\nA) Neon\nB) Iron\nAnswer: A",
+        "ABCD",
+        "A",
+    ),
     ("chatml-leak", "Answer: B<|im_end|>\n<|im_start|>user\nAnswer: D", "ABCD", "B"),
     # --- label sets ------------------------------------------------------------------
     ("out-of-range", "The answer is E", "ABCD", None),
@@ -114,9 +156,13 @@ CHOICE_ROWS = [
     # --- reasoning that reached the extractor (safety net) ---------------------------
     ("think-closed", "<think>It is A? no</think>\n\nThe answer is C.", "ABCD", "C"),
     ("think-unclosed", "<think>It is A? The answer is A", "ABCD", None),
-    ("harmony-raw",
-     "<|channel|>analysis<|message|>Maybe A<|end|><|start|>assistant<|channel|>final"
-     "<|message|>B<|return|>", "ABCD", "B"),
+    (
+        "harmony-raw",
+        "<|channel|>analysis<|message|>Maybe A<|end|><|start|>assistant<|channel|>final"
+        "<|message|>B<|return|>",
+        "ABCD",
+        "B",
+    ),
     ("harmony-decoded", "analysisThe options... maybe A.assistantfinalB", "ABCD", "B"),
     ("harmony-decoded-no-final", "analysisThe answer is A, probably", "ABCD", None),
     ("prose-starting-analysis", "analysis of the options shows the answer is B.", "ABCD", "B"),
@@ -176,23 +222,43 @@ NUMBER_ROWS = [
     ("issue-final-answer-boxed", "Final Answer: \\boxed{42}", "42", {}),
     ("issue-currency-commas", "She pays $1,250.50 in total.", "1250.5", {}),
     ("issue-hashes-negative", "#### -7", "-7", {}),
-    ("issue-exemplar-in-reasoning",
-     "<think>The exemplar's answer was #### 72.</think>She pays 18 dollars.", "18", {}),
-    ("issue-exemplar-continuation",
-     "So she makes $18.\n\nQuestion: Weng earns $12 an hour...\n#### 72", "18", {}),
-    ("issue-exemplar-quoted-then-answer",
-     "In the example the answer is 72. Here 9 * 2 = 18, so the answer is 18.", "18", {}),
+    (
+        "issue-exemplar-in-reasoning",
+        "<think>The exemplar's answer was #### 72.</think>She pays 18 dollars.",
+        "18",
+        {},
+    ),
+    (
+        "issue-exemplar-continuation",
+        "So she makes $18.\n\nQuestion: Weng earns $12 an hour...\n#### 72",
+        "18",
+        {},
+    ),
+    (
+        "issue-exemplar-quoted-then-answer",
+        "In the example the answer is 72. Here 9 * 2 = 18, so the answer is 18.",
+        "18",
+        {},
+    ),
     ("issue-think-41", "<think>try 40 ... no</think> The answer is 41", "41", {}),
     ("issue-think-unclosed", "<think>try 40 ...", None, {}),
     # --- markers -----------------------------------------------------------------------
     ("so-the-answer", "So the answer is 18.", "18", {}),
     ("answer-calc", "The answer is 5 + 13 = 18", "18", {}),
     ("answer-sentence", "The answer is: she earns $18 per day.", "18", {}),
-    ("answer-heads-solution",
-     "Answer: Janet sells 16 - 3 - 4 = 9 eggs. She makes 9 * 2 = $18.", "18", {}),
+    (
+        "answer-heads-solution",
+        "Answer: Janet sells 16 - 3 - 4 = 9 eggs. She makes 9 * 2 = $18.",
+        "18",
+        {},
+    ),
     ("answer-colon-newline", "Answer:\n\n18", "18", {}),
-    ("answer-then-explanation",
-     "The answer is 18. Explanation: 16 - 3 - 4 = 9, 9 * 2 = 18 and 7 eggs kept.", "18", {}),
+    (
+        "answer-then-explanation",
+        "The answer is 18. Explanation: 16 - 3 - 4 = 9, 9 * 2 = 18 and 7 eggs kept.",
+        "18",
+        {},
+    ),
     ("explicit-beats-last", "The answer is 20. Check: 4 * 6 = 24", "20", {}),
     ("approximately", "The answer is approximately 18.5. Other values: 3, 4.", "18.5", {}),
     ("minerva", "Final Answer: The final answer is $18$. I hope it is correct.", "18", {}),
@@ -244,10 +310,15 @@ NUMBER_ROWS = [
     ("boxed-equation", "\\boxed{x = 5}", "5", {}),
     ("glued-to-letter", "H2O", None, {}),
     ("ordinal", "She finished 3rd", "3", {}),
+    ("power", "The answer is 10^6", "1000000", {}),
     ("scale-word-not-applied", "The answer is 1.5 million", "1.5", {}),
-    ("gsm8k-reference",
-     "Natalia sold 48/2 = <<48/2=24>>24 clips in May.\n"
-     "Natalia sold 48+24 = <<48+24=72>>72 clips altogether in April and May.\n#### 72", "72", {}),
+    (
+        "gsm8k-reference",
+        "Natalia sold 48/2 = <<48/2=24>>24 clips in May.\n"
+        "Natalia sold 48+24 = <<48+24=72>>72 clips altogether in April and May.\n#### 72",
+        "72",
+        {},
+    ),
     # --- other languages (MGSM) ------------------------------------------------------
     ("zh", "答案是18", "18", {}),
     ("zh-da", "答：18元", "18", {}),
@@ -292,55 +363,128 @@ def test_extract_number_rejects_non_text() -> None:
 # (id, text, format, finish_reason, expected (reasoning, final))
 REASONING_ROWS = [
     # --- issue 5 examples -------------------------------------------------------------
-    ("issue-think-closed", "<think>try 40 ... no</think> The answer is 41", "think-tags", "stop",
-     ("try 40 ... no", "The answer is 41")),
-    ("issue-think-unclosed-length", "<think>try 40 ...", "think-tags", "length",
-     ("try 40 ...", None)),
-    ("issue-harmony-raw",
-     "<|channel|>analysis<|message|>A or B? B.<|end|><|start|>assistant<|channel|>final"
-     "<|message|>B", "harmony", "stop", ("A or B? B.", "B")),
-    ("issue-harmony-decoded", "analysisA or B? B.assistantfinalB", "harmony", "stop",
-     ("A or B? B.", "B")),
-    ("issue-harmony-no-final", "<|channel|>analysis<|message|>A or B? Let me", "harmony",
-     "length", ("A or B? Let me", None)),
+    (
+        "issue-think-closed",
+        "<think>try 40 ... no</think> The answer is 41",
+        "think-tags",
+        "stop",
+        ("try 40 ... no", "The answer is 41"),
+    ),
+    (
+        "issue-think-unclosed-length",
+        "<think>try 40 ...",
+        "think-tags",
+        "length",
+        ("try 40 ...", None),
+    ),
+    (
+        "issue-harmony-raw",
+        "<|channel|>analysis<|message|>A or B? B.<|end|><|start|>assistant<|channel|>final"
+        "<|message|>B",
+        "harmony",
+        "stop",
+        ("A or B? B.", "B"),
+    ),
+    (
+        "issue-harmony-decoded",
+        "analysisA or B? B.assistantfinalB",
+        "harmony",
+        "stop",
+        ("A or B? B.", "B"),
+    ),
+    (
+        "issue-harmony-no-final",
+        "<|channel|>analysis<|message|>A or B? Let me",
+        "harmony",
+        "length",
+        ("A or B? Let me", None),
+    ),
     # --- none ----------------------------------------------------------------------------
     ("none", "The answer is 41", "none", "stop", (None, "The answer is 41")),
     ("none-keeps-tags", "<think>x</think> 41", "none", "length", (None, "<think>x</think> 41")),
     # --- think tags ----------------------------------------------------------------------
     ("think-unclosed-stop", "<think>I wonder", "think-tags", "stop", ("I wonder", None)),
-    ("think-prompt-opened", "Let me compute 40 + 1 = 41.\n</think>\n\nThe answer is 41",
-     "think-tags", "stop", ("Let me compute 40 + 1 = 41.", "The answer is 41")),
-    ("think-no-tags-length", "Let me compute 40 + 1 =", "think-tags", "length",
-     ("Let me compute 40 + 1 =", None)),
+    (
+        "think-prompt-opened",
+        "Let me compute 40 + 1 = 41.\n</think>\n\nThe answer is 41",
+        "think-tags",
+        "stop",
+        ("Let me compute 40 + 1 = 41.", "The answer is 41"),
+    ),
+    (
+        "think-no-tags-length",
+        "Let me compute 40 + 1 =",
+        "think-tags",
+        "length",
+        ("Let me compute 40 + 1 =", None),
+    ),
     ("think-no-tags-stop", "The answer is 41", "think-tags", "stop", (None, "The answer is 41")),
     ("think-empty-block", "<think>\n\n</think>\n\nB", "think-tags", "stop", (None, "B")),
     ("think-closed-then-empty", "<think>hmm</think>", "think-tags", "length", ("hmm", "")),
-    ("think-two-blocks", "<think>a</think>draft<think>b</think>The answer is 41", "think-tags",
-     "stop", ("a\ndraft\nb", "The answer is 41")),
-    ("think-reopened", "<think>a</think>The answer is 41<think>but maybe", "think-tags",
-     "length", ("a\n\nbut maybe", "The answer is 41")),
+    (
+        "think-two-blocks",
+        "<think>a</think>draft<think>b</think>The answer is 41",
+        "think-tags",
+        "stop",
+        ("a\ndraft\nb", "The answer is 41"),
+    ),
+    (
+        "think-reopened",
+        "<think>a</think>The answer is 41<think>but maybe",
+        "think-tags",
+        "length",
+        ("a\n\nbut maybe", "The answer is 41"),
+    ),
     ("thinking-variant", "<thinking>a</thinking>B", "think-tags", "stop", ("a", "B")),
     ("think-uppercase", "<THINK>a</THINK>B", "think-tags", "stop", ("a", "B")),
     ("think-finish-none", "<think>a</think>B", "think-tags", None, ("a", "B")),
     # --- harmony -------------------------------------------------------------------------
-    ("harmony-full-raw",
-     "<|start|>assistant<|channel|>analysis<|message|>think<|end|><|start|>assistant"
-     "<|channel|>final<|message|>The answer is 41.<|return|>", "harmony", "stop",
-     ("think", "The answer is 41.")),
-    ("harmony-commentary",
-     "<|channel|>analysis<|message|>a<|end|><|start|>assistant<|channel|>commentary"
-     "<|message|>b<|end|><|start|>assistant<|channel|>final<|message|>D<|return|>", "harmony",
-     "stop", ("a\n\nb", "D")),
-    ("harmony-final-truncated",
-     "<|channel|>analysis<|message|>a<|end|><|start|>assistant<|channel|>final"
-     "<|message|>The answer is", "harmony", "length", ("a", "The answer is")),
-    ("harmony-constrain-header",
-     "<|channel|>analysis<|message|>a<|end|><|start|>assistant<|channel|>final "
-     "<|constrain|>text<|message|>B<|return|>", "harmony", "stop", ("a", "B")),
-    ("harmony-decoded-no-final", "analysisWe need to decide between", "harmony", "length",
-     ("We need to decide between", None)),
-    ("harmony-decoded-commentary", "analysisAassistantcommentaryBassistantfinalD", "harmony",
-     "stop", ("A\n\nB", "D")),
+    (
+        "harmony-full-raw",
+        "<|start|>assistant<|channel|>analysis<|message|>think<|end|><|start|>assistant"
+        "<|channel|>final<|message|>The answer is 41.<|return|>",
+        "harmony",
+        "stop",
+        ("think", "The answer is 41."),
+    ),
+    (
+        "harmony-commentary",
+        "<|channel|>analysis<|message|>a<|end|><|start|>assistant<|channel|>commentary"
+        "<|message|>b<|end|><|start|>assistant<|channel|>final<|message|>D<|return|>",
+        "harmony",
+        "stop",
+        ("a\n\nb", "D"),
+    ),
+    (
+        "harmony-final-truncated",
+        "<|channel|>analysis<|message|>a<|end|><|start|>assistant<|channel|>final"
+        "<|message|>The answer is",
+        "harmony",
+        "length",
+        ("a", "The answer is"),
+    ),
+    (
+        "harmony-constrain-header",
+        "<|channel|>analysis<|message|>a<|end|><|start|>assistant<|channel|>final "
+        "<|constrain|>text<|message|>B<|return|>",
+        "harmony",
+        "stop",
+        ("a", "B"),
+    ),
+    (
+        "harmony-decoded-no-final",
+        "analysisWe need to decide between",
+        "harmony",
+        "length",
+        ("We need to decide between", None),
+    ),
+    (
+        "harmony-decoded-commentary",
+        "analysisAassistantcommentaryBassistantfinalD",
+        "harmony",
+        "stop",
+        ("A\n\nB", "D"),
+    ),
     ("harmony-server-split", "The answer is 42.", "harmony", "stop", (None, "The answer is 42.")),
     ("harmony-server-split-leftover-token", "B<|return|>", "harmony", "stop", (None, "B")),
     ("harmony-lowercase-prose", "analysis shows B", "harmony", "stop", (None, "analysis shows B")),
@@ -370,12 +514,15 @@ def test_split_reasoning_rejects_non_text() -> None:
 @pytest.mark.parametrize(
     ("text", "fmt", "finish", "choice", "number"),
     [
-        pytest.param("<think>A? 40?</think>The answer is C.", "think-tags", "stop", "C", None,
-                     id="think"),
-        pytest.param("<think>The answer is A, 40", "think-tags", "length", None, None,
-                     id="think-truncated"),
-        pytest.param("analysisA? 40?assistantfinalB, 41", "harmony", "stop", "B", "41",
-                     id="harmony"),
+        pytest.param(
+            "<think>A? 40?</think>The answer is C.", "think-tags", "stop", "C", None, id="think"
+        ),
+        pytest.param(
+            "<think>The answer is A, 40", "think-tags", "length", None, None, id="think-truncated"
+        ),
+        pytest.param(
+            "analysisA? 40?assistantfinalB, 41", "harmony", "stop", "B", "41", id="harmony"
+        ),
     ],
 )
 def test_no_number_or_letter_from_reasoning(

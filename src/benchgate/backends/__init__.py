@@ -34,4 +34,8 @@ def load_backend(spec: ModelSpec, device: str = "cpu") -> Backend:
         from benchgate.backends.openai_compat import OpenAIBackend
 
         return OpenAIBackend(spec)
+    if spec.backend == "scripted":
+        from benchgate.backends.scripted import ScriptedBackend
+
+        return ScriptedBackend(spec)
     raise ValueError(f"unknown backend {spec.backend!r}")  # unreachable: config validates it

@@ -14,6 +14,7 @@ completions are not cached, so a re-run retries them.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import logging
@@ -129,8 +130,7 @@ class ResponseCache:
                 pass
             return None
         self.stats.hits += 1
-        completion.cached = True
-        return completion
+        return dataclasses.replace(completion, cached=True)
 
     def put(self, key: str, completion: Completion, meta: dict[str, Any] | None = None) -> bool:
         """Store ``completion`` under ``key`` atomically; error completions are not stored.

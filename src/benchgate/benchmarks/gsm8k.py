@@ -9,8 +9,8 @@ from benchgate.datasets.gsm8k import load_gsm8k
 from benchgate.records import Completion, Item, Score, Status
 
 PROMPT = (
-    "Solve the following math problem. Finish with a final line of the form "
-    '"The answer is N" where N is a number.\n\nQuestion: {question}'
+    "Solve the following math problem. End your reply with the sentence "
+    '"The answer is" followed by the final number.\n\nQuestion: {question}'
 )
 
 

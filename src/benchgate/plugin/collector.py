@@ -19,7 +19,7 @@ from typing import IO
 
 import pytest
 
-from benchgate.plugin.fixtures import CASE_PROPERTY, OUTCOME_PROPERTY
+from benchgate.plugin.fixtures import CASE_PROPERTY, EVALUATOR_KEY, OUTCOME_PROPERTY
 from benchgate.plugin.state import get_state, is_controller
 from benchgate.records import Outcome, Status
 
@@ -33,11 +33,19 @@ class Collected:
     Attributes:
         outcomes: by pytest node id (the last report wins: a retried item is counted once).
         results_path: the results.jsonl being written.
+        handle: the open results.jsonl.
+        backends: per model id, the identity and device of its backend as the process that
+            ran it reported (model, revision or weights hash, dtype, chat template...).
+        generated: completions generated (not read from the cache), summed over processes.
+        cache_hits: completions read from the response cache, summed over processes.
     """
 
     outcomes: dict[str, Outcome] = field(default_factory=dict)
     results_path: Path | None = None
     handle: IO[str] | None = None
+    backends: dict[str, dict] = field(default_factory=dict)
+    generated: int = 0
+    cache_hits: int = 0
 
 
 COLLECTED_KEY = pytest.StashKey[Collected]()
@@ -147,6 +155,27 @@ class OutcomeCollector:
         if case is not None:
             self.record(_error_outcome(case, report))
 
+    def merge_process_report(self, report: dict) -> None:
+        """Add one process's backend identities and generation counters."""
+        self.box.backends.update(report.get("backends", {}))
+        self.box.generated += int(report.get("generated", 0))
+        self.box.cache_hits += int(report.get("cache_hits", 0))
+
+    @pytest.hookimpl(optionalhook=True)
+    def pytest_testnodedown(self, node, error) -> None:
+        """xdist: merge what a finished worker reported in ``workeroutput``."""
+        output = getattr(node, "workeroutput", None) or {}
+        if PROCESS_REPORT in output:
+            self.merge_process_report(output[PROCESS_REPORT])
+
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_sessionfinish(self, session: pytest.Session) -> None:
+        """Without xdist, merge this process's own report (workers send theirs)."""
+        if not hasattr(self.config, "workerinput"):
+            report = process_report(self.config)
+            if report:
+                self.merge_process_report(report)
+
     def pytest_unconfigure(self) -> None:
         """Close results.jsonl."""
         if self.box.handle is not None:
@@ -160,6 +189,32 @@ class OutcomeCollector:
         terminalreporter.section("benchgate accuracy")
         terminalreporter.write_line(accuracy_table(list(self.box.outcomes.values())))
         terminalreporter.write_line(f"{len(self.box.outcomes)} item outcomes in {self.box.results_path}")
+
+
+#: The key under which a process reports its backends and counters.
+PROCESS_REPORT = "benchgate_process"
+
+
+def process_report(config: pytest.Config) -> dict:
+    """Return this process's backend identities and counters (builtins), or {} if it ran
+    no benchmark item."""
+    evaluator = config.stash.get(EVALUATOR_KEY, None)
+    if evaluator is None:
+        return {}
+    cache = evaluator.cache
+    return {
+        "backends": {m: evaluator.backend_info(m) for m in evaluator.models if evaluator.backend_info(m)},
+        "generated": evaluator.generated,
+        "cache_hits": cache.stats.hits if cache is not None else 0,
+    }
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    """On an xdist worker: hand the process report to the controller (``workeroutput``)."""
+    config = session.config
+    if hasattr(config, "workeroutput"):
+        config.workeroutput[PROCESS_REPORT] = process_report(config)
 
 
 def pytest_configure(config: pytest.Config) -> None:

@@ -23,6 +23,10 @@ OUTCOME_PROPERTY = "benchgate_outcome"
 CASE_PROPERTY = "benchgate_case"
 
 
+#: This process's evaluator, for the end-of-session process report.
+EVALUATOR_KEY = pytest.StashKey[Evaluator]()
+
+
 def visible_gpus() -> int:
     """Return the number of CUDA GPUs torch sees (honours CUDA_VISIBLE_DEVICES), 0 without
     torch or CUDA."""
@@ -78,6 +82,7 @@ def benchgate_evaluator(pytestconfig: pytest.Config, benchgate_device: str):
         batching=pytestconfig.getoption("benchgate_batching"),
     )
     evaluator = Evaluator({m.id: m for m in state.models}, factory, cache)
+    pytestconfig.stash[EVALUATOR_KEY] = evaluator
     yield evaluator
     evaluator.close()
 

