@@ -1,1 +1,1 @@
-pytest_plugins = ("benchgate.plugin",)
+pytest_plugins = ("benchgate.plugin", "pytester")

@@ -66,7 +66,8 @@ ROWS = [
     ("raw-body-then-fence-close", BODY + "```\n\nExplanation: a generator expression.", "passed"),
     (
         "raw-body-helper-after",
-        "    return sum(n for n in numbers if _even(n))\n\n\ndef _even(n):\n    return n % 2 == 0\n",
+        "    return sum(n for n in numbers if _even(n))\n\n\n"
+        "def _even(n):\n    return n % 2 == 0\n",
         "passed",
     ),
     (
@@ -88,17 +89,20 @@ ROWS = [
     ("fenced-body-indented", "```python\n" + BODY + "```", "passed"),
     (
         "fenced-body-unindented",
-        "```python\ntotal = 0\nfor n in numbers:\n    if n % 2 == 0:\n        total += n\nreturn total\n```",
+        "```python\ntotal = 0\nfor n in numbers:\n"
+        "    if n % 2 == 0:\n        total += n\nreturn total\n```",
         "passed",
     ),
     (
         "fenced-body-then-helper",
-        "```python\nreturn sum(n for n in numbers if _even(n))\n\ndef _even(n):\n    return n % 2 == 0\n```",
+        "```python\nreturn sum(n for n in numbers if _even(n))\n\n"
+        "def _even(n):\n    return n % 2 == 0\n```",
         "passed",
     ),
     (
         "fenced-in-list-indented",
-        "1. Implementation:\n   ```python\n   def sum_even(numbers):\n       return sum(n for n in numbers if n % 2 == 0)\n   ```",
+        "1. Implementation:\n   ```python\n   def sum_even(numbers):\n"
+        "       return sum(n for n in numbers if n % 2 == 0)\n   ```",
         "passed",
     ),
     ("unfenced-full-then-prose", FULL + "\nExplanation: we filter even numbers.\n", "passed"),
@@ -106,7 +110,8 @@ ROWS = [
     ("prose-before-unfenced-full", "Here is the code:\n" + FULL, "passed"),
     (
         "stripped-first-line",
-        "total = 0\n    for n in numbers:\n        if n % 2 == 0:\n            total += n\n    return total",
+        "total = 0\n    for n in numbers:\n"
+        "        if n % 2 == 0:\n            total += n\n    return total",
         "passed",
     ),
     (

@@ -129,17 +129,22 @@ class OutcomeCollector:
     def record(self, outcome: Outcome) -> None:
         """Store ``outcome`` and append it to results.jsonl (flushed at once)."""
         self.box.outcomes[outcome.nodeid] = outcome
+        if self.box.handle is None and self.box.results_path is not None:
+            self.box.handle = self.box.results_path.open("w", encoding="utf-8")
         if self.box.handle is not None:
             self.box.handle.write(json.dumps(outcome.to_dict(), ensure_ascii=False, default=str) + "\n")
             self.box.handle.flush()
 
     @pytest.hookimpl(trylast=True)
     def pytest_sessionstart(self, session: pytest.Session) -> None:
-        """Create reports/ (checked writable) and start a fresh results.jsonl."""
+        """Check reports/ is writable now (a full disk fails at start, not after a long run).
+
+        results.jsonl itself is started fresh at the first outcome, so a session without
+        benchmark items (the project's own tests) leaves a previous run's results alone.
+        """
         state = get_state(self.config)
         prepare_reports_dir(state.reports_dir)
         self.box.results_path = state.reports_dir / "results.jsonl"
-        self.box.handle = self.box.results_path.open("w", encoding="utf-8")
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         """Turn each benchmark test's report into one outcome line."""

@@ -309,12 +309,14 @@ def _enter_namespaces(mode: str) -> tuple[str, list[str]]:
 
 
 def _close_fds_except(keep: set[int]) -> None:
-    low = 3
-    for fd in sorted(k for k in keep if k >= 3):
-        if fd > low:
-            os.closerange(low, fd)
-        low = fd + 1
-    os.closerange(low, resource.getrlimit(resource.RLIMIT_NOFILE)[1])
+    """Close every descriptor above 2 not in ``keep`` (listed from /proc/self/fd)."""
+    for name in os.listdir("/proc/self/fd"):
+        fd = int(name)
+        if fd > 2 and fd not in keep:
+            try:
+                os.close(fd)
+            except OSError:  # the listing's own descriptor, already closed
+                pass
 
 
 def _set_limits(limits: dict) -> None:

@@ -180,6 +180,15 @@ def run_humaneval(
         ValueError: ``problem`` lacks a field or has one of the wrong type, or
             ``timeout_s`` is not a positive finite number.
         TypeError: ``completion`` is not a str, or ``limits`` is not a SandboxLimits.
+
+    Notes:
+        Linux only (namespaces, ``prctl``, ``/proc``); elsewhere every run is an
+        ``error``. Isolation is strongest as root; see ``docs/sandbox.md`` for each
+        layer, the fallbacks and what the sandbox does not protect against.
+
+    References:
+        Chen et al. (2021), "Evaluating Large Language Models Trained on Code",
+        arXiv:2107.03374; https://github.com/openai/human-eval (``execution.py``).
     """
     prompt, test, entry_point, task_id = _validate_problem(problem)
     if not isinstance(completion, str):

@@ -42,6 +42,7 @@ import unicodedata
 from collections.abc import Sequence
 from decimal import Decimal, InvalidOperation
 from fractions import Fraction
+from typing import NamedTuple
 
 from benchgate.scoring.normalize import canonical_number, check_labels, fraction_to_decimal
 
@@ -781,13 +782,66 @@ def _token_value(m: re.Match[str], decimal_comma: bool) -> Decimal | None:
     return -value if m.group("sign") == "-" else value
 
 
-def _numbers(text: str, decimal_comma: bool) -> list[tuple[re.Match[str], Decimal]]:
+class _Span(NamedTuple):
+    """Where a number token sits in the text (``start()``/``end()`` like a match)."""
+
+    begin: int
+    finish: int
+    raw: str
+
+    def start(self) -> int:
+        return self.begin
+
+    def end(self) -> int:
+        return self.finish
+
+
+_GROUP_HEAD = re.compile(rf"[-+]?(?:[{_CURRENCY}]\s?)?(\d{{1,3}})")
+_GROUP_NEXT = re.compile(r"\d{3}(?:[.,]\d+)?")
+
+
+def _numbers(text: str, decimal_comma: bool) -> list[tuple[_Span, Decimal]]:
+    """Every number token in ``text`` with its value, in order.
+
+    Thousands groups separated by a plain space (``$400 000``, ``118 000``) are joined
+    when the first group follows a currency sign or a later group starts with 0, which a
+    separate number would not; ``3 200-gram packs`` stays two numbers.
+    """
     pattern = _NUMBER_DECIMAL_COMMA if decimal_comma else _NUMBER_EN
-    out = []
+    tokens: list[tuple[_Span, Decimal]] = []
     for m in pattern.finditer(text):
         value = _token_value(m, decimal_comma)
         if value is not None:
-            out.append((m, value))
+            tokens.append((_Span(m.start(), m.end(), m.group()), value))
+    out: list[tuple[_Span, Decimal]] = []
+    i = 0
+    while i < len(tokens):
+        span, value = tokens[i]
+        head = _GROUP_HEAD.fullmatch(span.raw)
+        j = i
+        if head is not None:
+            groups = []
+            while (
+                j + 1 < len(tokens)
+                and text[tokens[j][0].end() : tokens[j + 1][0].start()] == " "
+                and _GROUP_NEXT.fullmatch(tokens[j + 1][0].raw)
+                and (j == i or not re.search(r"[.,]", tokens[j][0].raw))
+            ):
+                groups.append(tokens[j + 1])
+                j += 1
+            has_currency = any(c in span.raw for c in _CURRENCY)
+            if groups and (has_currency or any(g.raw.startswith("0") for g, _ in groups)):
+                total = Decimal(head.group(1))
+                for _, group_value in groups:
+                    total = total * 1000 + group_value
+                value = -total if span.raw.startswith("-") else total
+                span = _Span(
+                    span.begin, groups[-1][0].end(), text[span.begin : groups[-1][0].end()]
+                )
+            else:
+                j = i
+        out.append((span, value))
+        i = j + 1
     return out
 
 
@@ -840,7 +894,7 @@ def _answer_from_span(
 def _marker_value(
     seg: str,
     m: re.Match[str],
-    numbers: list[tuple[re.Match[str], Decimal]],
+    numbers: list[tuple[_Span, Decimal]],
     decimal_comma: bool,
 ) -> Decimal | None:
     """The number stated by the marker ``m`` (see :func:`_answer_from_span`).
@@ -903,9 +957,7 @@ def _number_in_segment(seg: str, decimal_comma: bool, fallback: bool) -> Decimal
     return numbers[-1][1]
 
 
-def _numbers_after_sentence(
-    seg: str, start: int, numbers: list[tuple[re.Match[str], Decimal]]
-) -> bool:
+def _numbers_after_sentence(seg: str, start: int, numbers: list[tuple[_Span, Decimal]]) -> bool:
     lead = re.match(r"[\s:=*\"'“(\[]*", seg[start:])
     body_start = start + (lead.end() if lead else 0)
     end = _SENTENCE_END.search(seg, body_start)
