@@ -175,6 +175,72 @@ _FIXES = {
 }
 
 
+class _UniqueKeyLoader(yaml.SafeLoader):
+    """PyYAML's SafeLoader, except that a key repeated in one mapping is an error.
+
+    Plain YAML loaders keep the last of two ``system_prompt:`` keys without a word; a
+    models.yaml with a repeated key is almost always a paste error.
+    """
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+        seen: dict[Any, int] = {}
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=True)
+            if isinstance(key, (str, int, float, bool)) and key in seen:
+                raise yaml.constructor.ConstructorError(
+                    None, None,
+                    f"key '{key}' appears twice in one mapping, first on line {seen[key] + 1}",
+                    key_node.start_mark,
+                )
+            if isinstance(key, (str, int, float, bool)):
+                seen[key] = key_node.start_mark.line
+        return super().construct_mapping(node, deep=deep)
+
+
+#: The first bytes of every GGUF file (GGUF spec, ggml/docs/gguf.md: magic "GGUF").
+GGUF_MAGIC = b"GGUF"
+
+
+def gguf_file_problem(spec: ModelSpec) -> str | None:
+    """Check, cheaply and before any run, that a local model's ``gguf_file`` is a GGUF file.
+
+    Only a model whose ``model`` resolves to an existing local directory is checked (a hub
+    id, an uninstalled ``package:`` or a missing directory is left to the backend, which
+    names the problem when it loads): the file must exist, be readable and start with the
+    4 magic bytes ``GGUF``. A file that passes but still fails to load (corrupt metadata or
+    tensors) makes that model's items *error* outcomes naming the model and the file.
+
+    Args:
+        spec: a validated models.yaml entry.
+
+    Returns:
+        None when fine or not checkable here; else the problem and the fix, as one sentence.
+    """
+    if spec.backend != "transformers" or not spec.gguf_file:
+        return None
+    try:
+        directory = Path(spec.resolved_model_path())
+    except ConfigError:
+        return None
+    if not directory.is_dir():
+        return None
+    file = directory / spec.gguf_file
+    try:
+        with file.open("rb") as fh:
+            head = fh.read(len(GGUF_MAGIC))
+    except FileNotFoundError:
+        return f"{file} does not exist. Fix: name a .gguf file inside '{spec.model}'."
+    except OSError as exc:
+        return f"{file} cannot be read ({exc.strerror or exc}). Fix: check the file and its permissions."
+    if head != GGUF_MAGIC:
+        return (
+            f"{file} is not a GGUF file (it starts with {head!r}, not {GGUF_MAGIC!r}; truncated, "
+            "corrupted or another format). Fix: re-download or re-convert the file, or correct "
+            "'gguf_file'."
+        )
+    return None
+
+
 def _describe(path: Path, raw: dict[str, Any], err: dict[str, Any]) -> str:
     loc = list(err["loc"])
     where = ""
@@ -207,9 +273,11 @@ def load_models(path: str | os.PathLike[str]) -> list[ModelSpec]:
         The model specs in file order.
 
     Raises:
-        ConfigError: the file is missing, is not YAML, or fails validation; duplicate ids or
-            more than one baseline. The message lists every problem with file, entry, field
-            and fix.
+        ConfigError: the file is missing, is not UTF-8 YAML (a key repeated in one mapping
+            counts as invalid), or fails validation; duplicate ids, more than one baseline,
+            or a local ``gguf_file`` that is missing, unreadable or not a GGUF file
+            (:func:`gguf_file_problem`). The message lists every problem with file, entry,
+            field and fix.
     """
     path = Path(path)
     try:
@@ -219,10 +287,15 @@ def load_models(path: str | os.PathLike[str]) -> list[ModelSpec]:
             f"{path}: file not found. Fix: create it (see models.yaml in the benchgate repo) "
             "or pass --models-file PATH."
         ) from None
+    except UnicodeDecodeError as exc:
+        raise ConfigError(
+            f"{path}: not UTF-8 text (byte {exc.start}: {exc.reason}). Fix: save it as UTF-8 "
+            "YAML (is it the right file?)."
+        ) from None
     except OSError as exc:
         raise ConfigError(f"{path}: cannot be read ({exc}). Fix: check its permissions.") from None
     try:
-        raw = yaml.safe_load(text)
+        raw = yaml.load(text, Loader=_UniqueKeyLoader)  # noqa: S506 - a SafeLoader subclass
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = f" line {mark.line + 1}, column {mark.column + 1}:" if mark else ""
@@ -253,6 +326,10 @@ def load_models(path: str | os.PathLike[str]) -> list[ModelSpec]:
             f"{path}: field 'role': {len(baselines)} models are 'baseline' ({', '.join(baselines)}). "
             "Fix: mark exactly one model 'baseline' and the others 'candidate'."
         )
+    for index, spec in enumerate(parsed.models):
+        problem = gguf_file_problem(spec)
+        if problem:
+            problems.append(f"{path}: models[{index}] (id '{spec.id}'), field 'gguf_file': {problem}")
     if problems:
         raise ConfigError("\n".join(problems))
     return parsed.models

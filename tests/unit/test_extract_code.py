@@ -150,6 +150,49 @@ ROWS = [
         "```python\ndef sum_even(numbers):\n    return 0\n```\nFixed:\n```python\n" + FULL + "```",
         "passed",
     ),
+    # classes found by running every HumanEval canonical solution through extract_code
+    (
+        "tuple-assign-first-line",
+        "```python\ntotal, seen = 0, []\nfor n in numbers:\n    if n % 2 == 0:\n"
+        "        total += n\nreturn total\n```",
+        "passed",
+    ),
+    (
+        "multiline-literal-unindented",
+        "```python\nevens = [\n    n\n    for n in numbers\n    if n % 2 == 0\n]\n"
+        "return sum(evens)\n```",
+        "passed",
+    ),
+    (
+        "nested-helper-in-unindented-body",
+        "```python\ndef even(n):\n    return n % 2 == 0\n"
+        "return sum(n for n in numbers if even(n))\n```",
+        "passed",
+    ),
+    (
+        "two-space-nested-stripped",
+        "if not numbers:\n      return 0\n    total = 0\n    for n in numbers:\n"
+        "      if n % 2 == 0:\n        total += n\n    return total",
+        "passed",
+    ),
+    (
+        "continuation-at-column-0",
+        "    evens = [n for n in numbers\nif n % 2 == 0]\n    return sum(evens)\n",
+        "passed",
+    ),
+    (
+        "triple-quoted-string-in-body",
+        '    note = """\nnot code: return 0\n"""\n'
+        "    return sum(n for n in numbers if n % 2 == 0)\n",
+        "passed",
+    ),
+    (
+        "prose-apostrophe-preamble",
+        "Here's the body:\nreturn sum(n for n in numbers if n % 2 == 0)",
+        "passed",
+    ),
+    ("bare-annotation-prose", FULL + "\nOutput: print('side effect')\n", "passed"),
+    ("top-level-return-dropped", FULL + "\nreturn 5\n", "passed"),
     ("truncated-body", "    total = 0\n    for n in numbers:\n        if n %", "failed"),
     ("truncated-fence", "```python\ndef sum_even(numbers):\n    return sum(n for n in", "failed"),
     ("wrong-answer-runs", "    return sum(numbers)\n", "failed"),

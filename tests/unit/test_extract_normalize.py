@@ -44,6 +44,7 @@ from benchgate.scoring.normalize import (
         (2.50, "2.5"),
         (Decimal("100.00"), "100"),
         (10**20, "100000000000000000000"),
+        (str(10**30) + "/3", "333333333333333333333333333333.3333333333"),
     ],
 )
 def test_canonical_number(value: object, expected: str) -> None:
@@ -75,6 +76,9 @@ def test_parse_number_rejects_other_types() -> None:
         ("18", 18.0, {}, True),
         ("1250.5", "1,250.50", {}, True),
         ("0.3333333333", "1/3", {}, True),
+        ("0.3333333333", "0.333333333333", {}, True),
+        ("1000000", "1000001", {}, False),
+        ("99999999", "100000000", {}, False),
         ("18", "19", {}, False),
         ("0.1", 0.1, {}, True),
         ("100", "101", {"rel_tol": 0.02}, True),

@@ -8,8 +8,10 @@ and token cap, and the benchmark's name, version and settings.
 Safe under concurrent xdist workers: each entry is written to a unique temporary file in
 the same directory and moved into place with :func:`os.replace` (atomic on POSIX), so a
 reader sees either no entry or a whole one. Each entry carries a sha256 of its payload; a
-truncated or corrupted entry is detected, removed and regenerated, never scored. Error
-completions are not cached, so a re-run retries them.
+truncated or corrupted entry is detected and regenerated (the new entry replaces it), never
+scored. Error completions are not cached, so a re-run retries them. A failed write (full
+disk, read-only directory) is logged and skipped: the cache saves time, it never costs an
+item its result.
 """
 
 from __future__ import annotations
@@ -68,12 +70,13 @@ def cache_key(
 
 @dataclass
 class CacheStats:
-    """Counters for one process: hits, misses, writes, corrupt entries found."""
+    """Counters for one process: hits, misses, writes, corrupt entries found, failed writes."""
 
     hits: int = 0
     misses: int = 0
     writes: int = 0
     corrupt: int = 0
+    write_errors: int = 0
 
 
 class ResponseCache:
@@ -97,12 +100,13 @@ class ResponseCache:
     def get(self, key: str) -> Completion | None:
         """Return the cached completion for ``key`` (``cached=True``), or None on a miss.
 
-        A corrupted or truncated entry (bad JSON, wrong checksum, wrong key) is logged,
-        removed and reported as a miss.
+        A corrupted or truncated entry (not UTF-8, bad JSON, wrong checksum, key or format)
+        is logged, counted in ``stats.corrupt`` and reported as a miss; it is never returned,
+        and the regenerated completion's :meth:`put` replaces it.
         """
         path = self._path(key)
         try:
-            raw = path.read_text(encoding="utf-8")
+            raw = path.read_bytes()
         except FileNotFoundError:
             self.stats.misses += 1
             return None
@@ -110,24 +114,25 @@ class ResponseCache:
             log.warning("response cache: cannot read %s (%s); regenerating", path, exc)
             self.stats.misses += 1
             return None
-        try:
-            entry = json.loads(raw)
-            ok = (
-                entry.get("key") == key
+        completion = None
+        try:  # any damage (bad UTF-8, bad JSON, not an object, wrong checksum) is a miss
+            entry = json.loads(raw.decode("utf-8"))
+            if (
+                isinstance(entry, dict)
+                and entry.get("key") == key
                 and entry.get("format") == CACHE_FORMAT
+                and isinstance(entry.get("completion"), dict)
                 and entry.get("checksum") == _digest(entry["completion"])
-            )
-            completion = Completion.from_dict(entry["completion"]) if ok else None
-        except (ValueError, KeyError, TypeError):
-            ok, completion = False, None
-        if not ok or completion is None:
-            log.warning("response cache: corrupt entry %s removed; regenerating", path)
+            ):
+                completion = Completion.from_dict(entry["completion"])
+        except (ValueError, TypeError):  # UnicodeDecodeError and JSONDecodeError are ValueErrors
+            completion = None
+        if completion is None:
+            # Not unlinked: another worker may have just replaced it with a good entry; the
+            # regenerated completion's put() replaces it atomically.
+            log.warning("response cache: corrupt entry %s ignored; regenerating", path)
             self.stats.corrupt += 1
             self.stats.misses += 1
-            try:
-                path.unlink()
-            except OSError:
-                pass
             return None
         self.stats.hits += 1
         return dataclasses.replace(completion, cached=True)
@@ -141,7 +146,9 @@ class ResponseCache:
             meta: readable context kept in the entry (model id, benchmark, item id).
 
         Returns:
-            True when written.
+            True when written; False for an error completion, or when the write failed
+            (full disk, read-only or vanished directory: logged and counted in
+            ``stats.write_errors``; the completion is still scored, a re-run regenerates it).
         """
         if completion.error is not None or completion.finish_reason == "error":
             return False
@@ -155,19 +162,27 @@ class ResponseCache:
             "checksum": _digest(data),
         }
         path = self._path(key)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{key[:8]}.", suffix=".tmp", dir=path.parent)
+        tmp = None
         try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(prefix=f".{key[:8]}.", suffix=".tmp", dir=path.parent)
             with os.fdopen(fd, "w", encoding="utf-8") as fh:
                 json.dump(entry, fh, ensure_ascii=False)
                 fh.flush()
                 os.fsync(fh.fileno())
             os.replace(tmp, path)
-        except BaseException:
-            try:
-                os.unlink(tmp)
-            except OSError:
-                pass
-            raise
+        except BaseException as exc:
+            if tmp is not None:
+                try:
+                    os.unlink(tmp)
+                except OSError:
+                    pass
+            if not isinstance(exc, OSError):
+                raise
+            # The cache only saves time: a failed write must not cost the item its result.
+            log.warning("response cache: cannot write %s (%s); the completion is kept for "
+                        "this run only", path, exc.strerror or exc)
+            self.stats.write_errors += 1
+            return False
         self.stats.writes += 1
         return True

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from benchgate.backends.base import Request
 from benchgate.benchmarks.base import Benchmark, choice_score
+from benchgate.benchmarks.choice import format_question, multiple_choice_messages
 from benchgate.datasets.base import DataSource
 from benchgate.datasets.mmlu import LABELS, load_mmlu
 from benchgate.records import Completion, Item, Score
@@ -13,33 +14,7 @@ INSTRUCTION = (
     "of the correct option (A, B, C or D)."
 )
 
-
-def format_question(question: str, choices: list[str]) -> str:
-    """Render a question and its options as ``A. ...`` lines, ending with ``Answer:``."""
-    lines = [question.strip()]
-    lines += [f"{label}. {str(choice).strip()}" for label, choice in zip(LABELS, choices)]
-    return "\n".join(lines) + "\nAnswer:"
-
-
-def multiple_choice_messages(
-    instruction: str, question: str, choices: list[str], shots: list[tuple]
-) -> list[dict[str, str]]:
-    """Build chat messages: k exemplar turns (user question / assistant "Answer: X"), then
-    the item's question. The instruction heads the first user turn.
-
-    Args:
-        instruction: the task instruction.
-        question: the item's question.
-        choices: its options in source order.
-        shots: (question, choices, label) exemplars, possibly empty.
-    """
-    messages: list[dict[str, str]] = []
-    for q, c, label in shots:
-        messages.append({"role": "user", "content": format_question(q, c)})
-        messages.append({"role": "assistant", "content": f"Answer: {label}"})
-    messages.append({"role": "user", "content": format_question(question, choices)})
-    messages[0] = {"role": "user", "content": f"{instruction}\n\n{messages[0]['content']}"}
-    return messages
+__all__ = ["INSTRUCTION", "MMLU", "format_question", "multiple_choice_messages"]
 
 
 class MMLU(Benchmark):

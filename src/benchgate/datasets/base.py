@@ -191,21 +191,31 @@ def read_jsonl(path: Path) -> list[dict[str, Any]]:
 
     Raises:
         DataUnavailableError: the file is missing.
-        DataFormatError: a line is not a JSON object (names file and line number; a cut-off
-            last line is reported as truncated).
+        DataFormatError: a line is not UTF-8 or not a JSON object (names file and line
+            number; a cut-off last line is reported as truncated), or the file holds no
+            record at all (empty: truncated to nothing).
     """
     if not path.is_file():
         raise DataUnavailableError(f"{path} not found. Fix: check --data-dir.")
     rows = []
-    with path.open(encoding="utf-8") as fh:
-        lines = fh.read().split("\n")
-    for number, line in enumerate(lines, start=1):
+    lines = path.read_bytes().split(b"\n")
+    for number, blob in enumerate(lines, start=1):
+        last = number == len(lines) or (number == len(lines) - 1 and not lines[-1])
+        try:
+            line = blob.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            what = (
+                "truncated (the file ends mid-character)" if last and exc.reason == "unexpected end of data"
+                else f"not valid UTF-8 (byte {exc.start} of the line: {exc.reason})"
+            )
+            raise DataFormatError(
+                f"{path}, line {number}: {what}. Fix: restore the file from its source."
+            ) from None
         if not line.strip():
             continue
         try:
             row = json.loads(line)
         except json.JSONDecodeError as exc:
-            last = number == len(lines) or (number == len(lines) - 1 and not lines[-1])
             what = "truncated (the file ends mid-record)" if last else f"not valid JSON ({exc.msg})"
             raise DataFormatError(
                 f"{path}, line {number}: {what}. Fix: restore the file from its source."
@@ -216,6 +226,11 @@ def read_jsonl(path: Path) -> list[dict[str, Any]]:
                 "Fix: restore the file from its source."
             )
         rows.append(row)
+    if not rows:
+        raise DataFormatError(
+            f"{path}: no records (the file is empty; truncated?). Fix: restore the file from its "
+            "source."
+        )
     return rows
 
 

@@ -70,6 +70,10 @@ def _adopt_project_ini(config: pytest.Config) -> None:
     section = iniconfig.IniConfig(ini).sections.get("pytest", {})
     if config.args_source is pytest.Config.ArgsSource.INVOCATION_DIR and "testpaths" in section:
         config.args = [str(ini.parent / p) for p in section["testpaths"].split()]
-    if config.getoption("numprocesses", None) and config.getoption("dist", "no") == "load":
-        if "loadgroup" in section.get("addopts", ""):
+    if "loadgroup" in section.get("addopts", ""):
+        if hasattr(config, "workerinput"):
+            # xdist workers re-parse the command line (missing the ini as well) and decide
+            # from their own options whether to tag node ids with their xdist_group.
+            config.option.loadgroup = True
+        elif config.getoption("numprocesses", None) and config.getoption("dist", "no") == "load":
             config.option.dist = "loadgroup"

@@ -69,11 +69,13 @@ def prepare_reports_dir(path: Path) -> None:
     probe = path / f".write-probe-{os.getpid()}"
     try:
         path.mkdir(parents=True, exist_ok=True)
-        with probe.open("w") as fh:
-            fh.write("x" * 65536)
-            fh.flush()
-            os.fsync(fh.fileno())
-        probe.unlink()
+        try:
+            with probe.open("w") as fh:
+                fh.write("x" * 65536)
+                fh.flush()
+                os.fsync(fh.fileno())
+        finally:  # never leave the probe behind, least of all on a full disk
+            probe.unlink(missing_ok=True)
     except OSError as exc:
         raise pytest.UsageError(
             f"reports directory {path} is not writable ({exc.strerror or exc}). Fix: free disk "
@@ -85,8 +87,15 @@ def _properties(report: pytest.TestReport) -> dict:
     return {k: v for k, v in getattr(report, "user_properties", []) if k in (CASE_PROPERTY, OUTCOME_PROPERTY)}
 
 
-def _error_outcome(case: dict, report: pytest.TestReport) -> Outcome:
+def _report_error(report: pytest.TestReport) -> str:
+    """The reason a failed report carries no outcome (its longrepr, cut to 1500 chars)."""
     reason = str(report.longrepr)[-1500:] if report.longrepr else f"{report.when} failed"
+    if report.when not in ("setup", "call", "teardown"):  # xdist's report for a crashed worker
+        return f"no outcome recorded: {reason}"
+    return f"no outcome recorded ({report.when} phase): {reason}"
+
+
+def _error_outcome(case: dict, nodeid: str, error: str) -> Outcome:
     return Outcome(
         model=case.get("model", "?"),
         benchmark=case.get("benchmark", "?"),
@@ -97,13 +106,16 @@ def _error_outcome(case: dict, report: pytest.TestReport) -> Outcome:
         status=Status.ERROR.value,
         extracted=None,
         reference=None,
-        error=f"no outcome recorded ({report.when} phase): {reason}",
-        nodeid=report.nodeid,
+        error=error,
+        nodeid=nodeid,
     )
 
 
 def _case_from_nodeid(config: pytest.Config, nodeid: str) -> dict | None:
-    """Recover (model, benchmark, item) from a benchmark test's node id ``...[model-item]``."""
+    """Recover (model, benchmark, item) from a benchmark test's node id ``...[model-item]``
+    (``--dist loadgroup`` appends ``@<group>`` to it)."""
+    if "]@" in nodeid:
+        nodeid = nodeid[: nodeid.rindex("]@") + 1]
     if "[" not in nodeid or not nodeid.endswith("]"):
         return None
     param = nodeid[nodeid.index("[") + 1 : -1]
@@ -120,14 +132,26 @@ class OutcomeCollector:
 
     Registered by :func:`pytest_configure` in the controller only (xdist's own pattern of
     a plugin object holding ``config``).
+
+    A worker killed mid-run (OOM killer, ``kill -9``): xdist reports the item it was running
+    as failed and, unless ``--max-worker-restart`` is used up, re-runs the worker's pending
+    items on a new worker. That item's error outcome is therefore held back until the
+    session ends (a re-run replaces it: one line per item); items that never ran because
+    xdist gave up become error outcomes then too, so results.jsonl accounts for every
+    collected benchmark item.
     """
 
     def __init__(self, config: pytest.Config) -> None:
         self.config = config
         self.box = collected(config)
+        self._expected: dict[str, None] = {}  # node ids the xdist workers collected, in order
+        self._reported: set[str] = set()  # node ids that got any report
+        self._crashed: dict[str, Outcome] = {}  # crash errors held back (xdist may re-run them)
+        self._down: list[str] = []  # workers that went down, with xdist's reason
 
     def record(self, outcome: Outcome) -> None:
         """Store ``outcome`` and append it to results.jsonl (flushed at once)."""
+        self._crashed.pop(outcome.nodeid, None)
         self.box.outcomes[outcome.nodeid] = outcome
         if self.box.handle is None and self.box.results_path is not None:
             self.box.handle = self.box.results_path.open("w", encoding="utf-8")
@@ -148,17 +172,24 @@ class OutcomeCollector:
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         """Turn each benchmark test's report into one outcome line."""
+        self._reported.add(report.nodeid)
         props = _properties(report)
         if report.when == "call" and OUTCOME_PROPERTY in props:
             outcome = Outcome.from_dict(props[OUTCOME_PROPERTY])
             outcome.nodeid = report.nodeid
             self.record(outcome)
             return
-        if not report.failed or report.nodeid in self.box.outcomes:
+        if not report.failed or (report.nodeid in self.box.outcomes and report.nodeid not in self._crashed):
             return
         case = props.get(CASE_PROPERTY) or _case_from_nodeid(self.config, report.nodeid)
-        if case is not None:
-            self.record(_error_outcome(case, report))
+        if case is None:
+            return
+        outcome = _error_outcome(case, report.nodeid, _report_error(report))
+        if report.when in ("setup", "call", "teardown"):
+            self.record(outcome)
+        else:  # xdist's "worker crashed while running" report: written at the end unless re-run
+            self._crashed[report.nodeid] = outcome
+            self.box.outcomes[report.nodeid] = outcome
 
     def merge_process_report(self, report: dict) -> None:
         """Add one process's backend identities and generation counters."""
@@ -168,18 +199,45 @@ class OutcomeCollector:
 
     @pytest.hookimpl(optionalhook=True)
     def pytest_testnodedown(self, node, error) -> None:
-        """xdist: merge what a finished worker reported in ``workeroutput``."""
+        """xdist: merge what a finished worker reported in ``workeroutput``; remember a
+        worker that went down with an error (its counters are lost with it)."""
         output = getattr(node, "workeroutput", None) or {}
         if PROCESS_REPORT in output:
             self.merge_process_report(output[PROCESS_REPORT])
+        if error:
+            name = getattr(getattr(node, "gateway", None), "id", "a worker")
+            self._down.append(f"worker {name} went down ({error})")
+
+    @pytest.hookimpl(optionalhook=True)
+    def pytest_xdist_node_collection_finished(self, node, ids) -> None:
+        """xdist: remember the items the workers collected, to account for any never run."""
+        for nodeid in ids:
+            self._expected.setdefault(nodeid, None)
 
     @pytest.hookimpl(tryfirst=True)
     def pytest_sessionfinish(self, session: pytest.Session) -> None:
-        """Without xdist, merge this process's own report (workers send theirs)."""
+        """Write the outcomes of items lost to a crashed worker; without xdist, merge this
+        process's own report (workers send theirs)."""
         if not hasattr(self.config, "workerinput"):
             report = process_report(self.config)
             if report:
                 self.merge_process_report(report)
+        for outcome in list(self._crashed.values()):  # crashed and never re-run
+            self.record(outcome)
+        if not self._down:
+            return
+        why = "; ".join(self._down)
+        for nodeid in self._expected:
+            if nodeid in self._reported or nodeid in self.box.outcomes:
+                continue
+            case = _case_from_nodeid(self.config, nodeid)
+            if case is not None:
+                self.record(_error_outcome(
+                    case, nodeid,
+                    f"not run: {why}, and xdist stopped before this item ran (see "
+                    "--max-worker-restart). Fix: re-run; items that finished come from the "
+                    "response cache.",
+                ))
 
     def pytest_unconfigure(self) -> None:
         """Close results.jsonl."""
@@ -193,7 +251,10 @@ class OutcomeCollector:
             return
         terminalreporter.section("benchgate accuracy")
         terminalreporter.write_line(accuracy_table(list(self.box.outcomes.values())))
-        terminalreporter.write_line(f"{len(self.box.outcomes)} item outcomes in {self.box.results_path}")
+        terminalreporter.write_line(
+            f"{len(self.box.outcomes)} item outcomes in {self.box.results_path}; "
+            f"{self.box.generated} completions generated, {self.box.cache_hits} from the response cache"
+        )
 
 
 #: The key under which a process reports its backends and counters.

@@ -21,8 +21,11 @@ from decimal import Decimal, InvalidOperation, localcontext
 from fractions import Fraction
 
 __all__ = [
+    "FRACTION_PLACES",
     "canonical_number",
+    "check_labels",
     "finqa_equal",
+    "fraction_to_decimal",
     "labels_equal",
     "normalize_label",
     "numbers_equal",
@@ -37,14 +40,15 @@ _CURRENCY = "$€£¥₹"
 # currency, digits with valid thousands groups, optional decimals, optional exponent,
 # optional percent sign; or a fraction ``a/b``.
 _STRICT_NUMBER = re.compile(
-    rf"""^\s*
-    (?P<sign>[-+\u2212])?\s*
-    (?:[{_CURRENCY}]|US\$|USD\s|Rs\.?\s?)?\s*
+    rf"""
+    (?P<sign>[-+\u2212])?
+    (?:\s*(?:[{_CURRENCY}]|US\$|USD(?=\s)|Rs\.?))?
+    \s*
     (?:
         (?P<frac>\d+\s*/\s*\d+)
       | (?P<num>(?:\d{{1,3}}(?:,\d{{3}})+|\d+)(?:\.\d*)?(?:[eE][-+]?\d+)?|\.\d+(?:[eE][-+]?\d+)?)
     )
-    \s*(?:%|percent|per\s+cent)?\s*\.?\s*$""",
+    (?:\s*(?:%|percent|per\s+cent))?\.?""",
     re.VERBOSE | re.IGNORECASE,
 )
 
@@ -71,7 +75,9 @@ def fraction_to_decimal(value: Fraction) -> Decimal:
         with localcontext() as ctx:
             ctx.prec = places + len(str(abs(num)))
             return Decimal(num) / Decimal(den)
-    return (Decimal(num) / Decimal(den)).quantize(Decimal(1).scaleb(-FRACTION_PLACES))
+    with localcontext() as ctx:
+        ctx.prec = len(str(abs(num) // den)) + FRACTION_PLACES + 5
+        return (Decimal(num) / Decimal(den)).quantize(Decimal(1).scaleb(-FRACTION_PLACES))
 
 
 def parse_number(value: str | int | float | Decimal) -> Decimal:
@@ -109,7 +115,7 @@ def parse_number(value: str | int | float | Decimal) -> Decimal:
         return Decimal(repr(value))
     if not isinstance(value, str):
         raise TypeError(f"expected str, int, float or Decimal, got {type(value).__name__}")
-    m = _STRICT_NUMBER.match(value)
+    m = _STRICT_NUMBER.fullmatch(value.strip())
     if m is None:
         raise ValueError(
             f"{value!r} is not a single number; write it like '42', '-7', '1,250.5', "
@@ -164,14 +170,15 @@ def numbers_equal(
     a: str | int | float | Decimal | None,
     b: str | int | float | Decimal | None,
     *,
-    rel_tol: float = 1e-6,
+    rel_tol: float = 1e-9,
     abs_tol: float = 1e-9,
 ) -> bool:
     """Whether two numbers are equal within a tolerance (``math.isclose`` semantics).
 
     ``|a - b| <= max(rel_tol * max(|a|, |b|), abs_tol)``, computed in Decimal. The
     defaults accept only representation noise (``"18"`` vs ``"18.000000"`` vs
-    ``18.0``, ``1/3`` rounded to 10 places vs ``0.333333333333``); pass
+    ``18.0``, ``1/3`` rounded to 10 places vs ``0.333333333333``) and never an integer
+    off by one below 10**9 (``"1000000"`` vs ``"1000001"`` differ); pass
     ``rel_tol=0, abs_tol=0`` for exact equality.
 
     Args:
@@ -279,7 +286,7 @@ def check_labels(labels: str) -> str:
 
 
 _LABEL_TEXT = re.compile(
-    r"^\s*(?:option|choice|answer)?\s*[\[(（【\"'*]*\s*([A-Za-z])\s*[\])）】\"'*]*\s*[.:)]?\s*$",
+    r"(?:(?:option|choice|answer)\s*)?[\[(（【\"'*]*([A-Za-z])[\])）】\"'*]*[.:)]?",
     re.IGNORECASE,
 )
 
@@ -313,7 +320,7 @@ def normalize_label(value: str | int, labels: str = "ABCD") -> str:
     if not isinstance(value, str):
         raise ValueError(f"expected a label string or int index, got {type(value).__name__}")
     folded = "".join(chr(ord(ch) - 0xFEE0) if "\uff01" <= ch <= "\uff5e" else ch for ch in value)
-    m = _LABEL_TEXT.match(folded)
+    m = _LABEL_TEXT.fullmatch(folded.strip())
     if m is None or m.group(1).upper() not in labs:
         raise ValueError(f"{value!r} is not one of the labels {labs!r}")
     return m.group(1).upper()
