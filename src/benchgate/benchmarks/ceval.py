@@ -17,8 +17,9 @@ REPLY = "答案：{label}"
 
 
 class CEval(Benchmark):
-    """C-Eval (Huang et al. 2023, NeurIPS, arXiv 2305.08322), val split, chat prompt in
-    Chinese (the benchmark's own answer-only format).
+    """C-Eval (Huang et al. 2023, NeurIPS, arXiv 2305.08322), val split, Chinese chat prompt.
+
+    The prompt is the benchmark's own answer-only format.
 
     ``--shots k`` (0-5) prepends the first k dev exemplars of the item's subject as chat
     turns (user question, assistant ``答案：X``; the dev explanations are not used).
@@ -46,8 +47,15 @@ class CEval(Benchmark):
         shots = self._dev.get(subject, [])[: self.shots]
         instruction = INSTRUCTION.format(subject=item.input["subject_zh"])
         return Request.from_messages(
-            multiple_choice_messages(instruction, item.input["question"], item.input["choices"],
-                                     shots, LABELS, cue=CUE, reply=REPLY),
+            multiple_choice_messages(
+                instruction,
+                item.input["question"],
+                item.input["choices"],
+                shots,
+                LABELS,
+                cue=CUE,
+                reply=REPLY,
+            ),
             max_new_tokens=self.max_new_tokens,
         )
 

@@ -1,6 +1,7 @@
-"""Multiple-choice prompts shared by the choice benchmarks (MMLU, SciQ, PIQA, MedQA, C-Eval,
-LegalQA): options rendered as ``A. ...`` lines, k-shot exemplars as chat turns, and the
-scorer that extracts the chosen label.
+"""Multiple-choice prompts and scoring shared by the choice benchmarks.
+
+Used by MMLU, SciQ, PIQA, MedQA, C-Eval and LegalQA: options rendered as ``A. ...`` lines,
+k-shot exemplars as chat turns, and the scorer that extracts the chosen label.
 
 The defaults reproduce MMLU's prompt exactly (English ``Answer:`` cue, labels ``ABCD``);
 C-Eval passes the Chinese cue ``答案：`` and PIQA the labels ``AB``.
@@ -18,8 +19,7 @@ LABELS = "ABCD"
 
 
 def label_phrase(labels: str) -> str:
-    """Return the labels as an English list: ``"ABCD"`` -> ``"A, B, C or D"``, ``"AB"`` ->
-    ``"A or B"``."""
+    """Return the labels as an English list: ``"ABCD"`` -> ``"A, B, C or D"``."""
     if len(labels) == 1:
         return labels
     return ", ".join(labels[:-1]) + " or " + labels[-1]
@@ -45,7 +45,8 @@ def format_question(
     if len(choices) > len(labels):
         raise ValueError(f"{len(choices)} choices but only {len(labels)} labels ({labels!r})")
     lines = [question.strip()]
-    lines += [f"{label}. {str(choice).strip()}" for label, choice in zip(labels, choices)]
+    pairs = zip(labels, choices, strict=False)
+    lines += [f"{label}. {str(choice).strip()}" for label, choice in pairs]
     return "\n".join(lines) + "\n" + cue
 
 
@@ -58,8 +59,10 @@ def multiple_choice_messages(
     cue: str = "Answer:",
     reply: str = "Answer: {label}",
 ) -> list[dict[str, str]]:
-    """Build chat messages: k exemplar turns (user question / assistant reply), then the
-    item's question. The instruction heads the first user turn.
+    """Build chat messages: k exemplar turns, then the item's question.
+
+    Each exemplar is a user question and an assistant reply; the instruction heads the
+    first user turn.
 
     Args:
         instruction: the task instruction.
@@ -83,8 +86,7 @@ def multiple_choice_messages(
 
 
 def score_choice(final: str, reference: str, choices: Sequence[str], labels: str) -> Score:
-    """Extract the chosen label from a completion's final text and compare it with the
-    reference label.
+    """Extract the chosen label from a final text and compare it with the reference label.
 
     Extractor: :func:`benchgate.scoring.extract_choice` with the item's option texts, so
     an answer that names an option's text instead of its letter (``The answer is:

@@ -26,7 +26,9 @@ PROMPT = (
 #: what the comparison report's paired permutation test uses.
 THRESHOLD = 0.30
 
-_LABEL = re.compile(r"^\s*(?:\*\*)?(?:summary|tl;?dr)(?:\*\*)?\s*:\s*", re.IGNORECASE)
+_LABEL = re.compile(
+    r"^\s*(?:\*\*)?(?:summary|tl;?dr)\s*(?:\*\*)?\s*:\s*(?:\*\*)?\s*", re.IGNORECASE
+)
 
 
 @functools.lru_cache(maxsize=1)
@@ -99,5 +101,9 @@ class DialogSum(Benchmark):
             return Score(Status.NO_ANSWER, detail="empty summary")
         value = rouge_l_best(summary, item.reference)
         status = Status.CORRECT if value >= THRESHOLD else Status.INCORRECT
-        return Score(status, extracted=summary, value=value,
-                     detail=f"ROUGE-L F1 {value:.3f} (threshold {THRESHOLD})")
+        return Score(
+            status,
+            extracted=summary,
+            value=value,
+            detail=f"ROUGE-L F1 {value:.3f} (threshold {THRESHOLD})",
+        )

@@ -29,9 +29,11 @@ def render_table(table: list[list[str]]) -> str:
 
 def render_context(item_input: dict) -> str:
     """The report excerpt of a FinQA item: text before the table, the table, text after."""
-    parts = [" ".join(s.strip() for s in item_input["pre_text"] if s.strip()),
-             render_table(item_input["table"]),
-             " ".join(s.strip() for s in item_input["post_text"] if s.strip())]
+    parts = [
+        " ".join(s.strip() for s in item_input["pre_text"] if s.strip()),
+        render_table(item_input["table"]),
+        " ".join(s.strip() for s in item_input["post_text"] if s.strip()),
+    ]
     return "\n\n".join(p for p in parts if p)
 
 
@@ -63,15 +65,18 @@ class FinQA(Benchmark):
     max_new_tokens = 320
 
     def load(self, source: DataSource) -> list[Item]:
-        """Load the test split (see :func:`benchgate.datasets.finqa.load_finqa`); without a
-        ``finqa/test.json`` the benchmark is skipped with the reason."""
+        """Load the test split (see :func:`benchgate.datasets.finqa.load_finqa`).
+
+        Without a ``finqa/test.json`` the benchmark is skipped with the reason.
+        """
         return load_finqa(source)
 
     def request(self, item: Item) -> Request:
         """Return the zero-shot user message for ``item``."""
         content = PROMPT.format(context=render_context(item.input), question=item.input["question"])
-        return Request.from_messages([{"role": "user", "content": content}],
-                                     max_new_tokens=self.max_new_tokens)
+        return Request.from_messages(
+            [{"role": "user", "content": content}], max_new_tokens=self.max_new_tokens
+        )
 
     def score_final(self, item: Item, final: str, completion: Completion) -> Score:
         """Match yes/no, or the final number with tolerance and percent scale."""
@@ -80,8 +85,9 @@ class FinQA(Benchmark):
             if not found:
                 return Score(Status.NO_ANSWER, detail="no yes/no found in the completion")
             said = found[-1].lower()
-            return Score(Status.CORRECT if said == item.reference else Status.INCORRECT,
-                         extracted=said)
+            return Score(
+                Status.CORRECT if said == item.reference else Status.INCORRECT, extracted=said
+            )
         from benchgate.scoring import extract_number
         from benchgate.scoring.normalize import finqa_equal
 

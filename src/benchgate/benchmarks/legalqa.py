@@ -56,16 +56,19 @@ class LegalQA(Benchmark):
     def request(self, item: Item) -> Request:
         """Return the chat messages for ``item`` (multiple choice or free text)."""
         if "choices" not in item.input:
-            content = FREE_TEXT_PROMPT.format(instruction=item.input["instruction"],
-                                              question=item.input["question"]).strip()
-            return Request.from_messages([{"role": "user", "content": content}],
-                                         max_new_tokens=self.max_new_tokens)
+            content = FREE_TEXT_PROMPT.format(
+                instruction=item.input["instruction"], question=item.input["question"]
+            ).strip()
+            return Request.from_messages(
+                [{"role": "user", "content": content}], max_new_tokens=self.max_new_tokens
+            )
         subject = item.input["subject"]
         shots = self._dev.get(subject, [])[: self.shots]
         instruction = INSTRUCTION.format(subject=subject.replace("_", " "))
         return Request.from_messages(
-            multiple_choice_messages(instruction, item.input["question"], item.input["choices"],
-                                     shots, LABELS),
+            multiple_choice_messages(
+                instruction, item.input["question"], item.input["choices"], shots, LABELS
+            ),
             max_new_tokens=self.max_new_tokens,
         )
 
@@ -78,5 +81,9 @@ class LegalQA(Benchmark):
             return Score(Status.NO_ANSWER, detail="empty answer")
         value = rouge_l_best(answer, [item.reference])
         status = Status.CORRECT if value >= FREE_TEXT_THRESHOLD else Status.INCORRECT
-        return Score(status, extracted=answer, value=value,
-                     detail=f"ROUGE-L F1 {value:.3f} (threshold {FREE_TEXT_THRESHOLD})")
+        return Score(
+            status,
+            extracted=answer,
+            value=value,
+            detail=f"ROUGE-L F1 {value:.3f} (threshold {FREE_TEXT_THRESHOLD})",
+        )

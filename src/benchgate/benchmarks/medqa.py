@@ -16,8 +16,7 @@ INSTRUCTION = (
 
 
 class MedQA(Benchmark):
-    """MedQA (Jin et al. 2021, Applied Sciences, arXiv 2009.13081), USMLE 4-option test
-    split, zero-shot chat prompt.
+    """MedQA (Jin et al. 2021, arXiv 2009.13081), USMLE 4-option test split, zero-shot.
 
     Options in source order A-D. Subject: the USMLE step (``step1`` | ``step2&3``).
     Extractor: :func:`benchgate.scoring.extract_choice` with labels ``ABCD`` and the
@@ -35,8 +34,9 @@ class MedQA(Benchmark):
     def request(self, item: Item) -> Request:
         """Return the zero-shot user message for ``item``."""
         return Request.from_messages(
-            multiple_choice_messages(INSTRUCTION, item.input["question"], item.input["choices"], [],
-                                     LABELS),
+            multiple_choice_messages(
+                INSTRUCTION, item.input["question"], item.input["choices"], [], LABELS
+            ),
             max_new_tokens=self.max_new_tokens,
         )
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from benchgate.backends.base import Request
 from benchgate.benchmarks.base import Benchmark
 from benchgate.datasets.base import DataSource
@@ -18,17 +20,52 @@ PROMPT = (
 )
 
 #: Languages whose number format writes "," as the decimal separator and "." between
-#: thousands ("1.250,5"); MGSM answers there are read with ``decimal_comma=True``.
+#: thousands ("1.250,5"); MGSM answers there are read with ``decimal_comma=True`` first.
 DECIMAL_COMMA = frozenset({"de", "es", "fr", "ru"})
+
+
+def _is_integer(canonical: str) -> bool:
+    return "." not in canonical
+
+
+def mgsm_number(final: str, language: str) -> str | None:
+    """Extract MGSM's final number, resolving the ``,``/``.`` separator ambiguity.
+
+    The number is read in the language's convention first (``decimal_comma`` for
+    :data:`DECIMAL_COMMA`). Every MGSM answer is an integer (a property of the benchmark,
+    not of an item), so when that reading is a fraction and the other convention reads
+    the same text as exactly 1000 times it, an integer (one separator followed by three
+    digits: ``2,500`` / ``2.500``), the integer wins: both read 2500 in every language
+    (models answering German questions often write English-style numbers and vice versa),
+    while ``3,5`` in German and ``3.5`` in English still read 3.5.
+
+    Args:
+        final: the completion's final text.
+        language: the item's language code.
+
+    Returns:
+        A canonical decimal string, or None when the text states no number.
+    """
+    from benchgate.scoring import extract_number
+
+    native = language in DECIMAL_COMMA
+    first = extract_number(final, decimal_comma=native)
+    if first is None or _is_integer(first):
+        return first
+    other = extract_number(final, decimal_comma=not native)
+    if other is not None and _is_integer(other) and Decimal(other) == Decimal(first) * 1000:
+        return other
+    return first
 
 
 class MGSM(Benchmark):
     """MGSM (Shi et al. 2022, arXiv 2210.03057), all 11 languages x 250 problems, zero-shot.
 
     Subject: the language, so per-subject accuracy is per-language accuracy. Extractor:
-    :func:`benchgate.scoring.extract_number` (``decimal_comma`` for German, Spanish,
-    French and Russian: ``1.250`` -> 1250, ``3,5`` -> 3.5). Normaliser: canonical decimal
-    strings compared numerically (:func:`benchgate.scoring.normalize.numbers_equal`).
+    :func:`mgsm_number` (:func:`benchgate.scoring.extract_number` in the language's
+    number convention, with the integer rule for ``1,250`` / ``1.250``). Normaliser:
+    canonical decimal strings compared numerically
+    (:func:`benchgate.scoring.normalize.numbers_equal`).
     """
 
     name = "mgsm"
@@ -48,10 +85,9 @@ class MGSM(Benchmark):
 
     def score_final(self, item: Item, final: str, completion: Completion) -> Score:
         """Extract the final number and compare it with the reference numerically."""
-        from benchgate.scoring import extract_number
         from benchgate.scoring.normalize import numbers_equal
 
-        extracted = extract_number(final, decimal_comma=item.input["language"] in DECIMAL_COMMA)
+        extracted = mgsm_number(final, item.input["language"])
         if extracted is None:
             return Score(Status.NO_ANSWER, detail="no number found in the completion")
         ok = numbers_equal(extracted, item.reference)

@@ -34,8 +34,9 @@ class PIQA(Benchmark):
     def request(self, item: Item) -> Request:
         """Return the zero-shot user message for ``item``."""
         return Request.from_messages(
-            multiple_choice_messages(INSTRUCTION, f"Goal: {item.input['goal']}",
-                                     item.input["choices"], [], LABELS),
+            multiple_choice_messages(
+                INSTRUCTION, f"Goal: {item.input['goal']}", item.input["choices"], [], LABELS
+            ),
             max_new_tokens=self.max_new_tokens,
         )
 

@@ -41,8 +41,9 @@ class SciQ(Benchmark):
         if item.input.get("support"):
             question = f"{item.input['support']}\n\nQuestion: {question}"
         return Request.from_messages(
-            multiple_choice_messages(INSTRUCTION.format(labels=label_phrase(labels)), question,
-                                     choices, [], labels),
+            multiple_choice_messages(
+                INSTRUCTION.format(labels=label_phrase(labels)), question, choices, [], labels
+            ),
             max_new_tokens=self.max_new_tokens,
         )
 

@@ -36,7 +36,9 @@ def read_json_array(path: Path, fix: str) -> list[dict[str, Any]]:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
         truncated = exc.pos >= len(text.rstrip()) - 1
-        what = "truncated (the file ends mid-record)" if truncated else f"not valid JSON ({exc.msg})"
+        what = (
+            "truncated (the file ends mid-record)" if truncated else f"not valid JSON ({exc.msg})"
+        )
         raise DataFormatError(
             f"{path}, line {exc.lineno}, column {exc.colno}: {what}. Fix: {fix}."
         ) from None
@@ -111,5 +113,5 @@ def read_csv_dicts(path: Path, expected: list[str], fix: str) -> list[tuple[int,
                 f"{path}, row {number}: {len(row)} fields, expected {len(header)} "
                 f"({', '.join(header)}); the file may be truncated. Fix: {fix}."
             )
-        out.append((number, dict(zip(header, row))))
+        out.append((number, dict(zip(header, row, strict=False))))
     return out

@@ -204,10 +204,10 @@ def read_jsonl(path: Path) -> list[dict[str, Any]]:
         try:
             line = blob.decode("utf-8")
         except UnicodeDecodeError as exc:
-            what = (
-                "truncated (the file ends mid-character)" if last and exc.reason == "unexpected end of data"
-                else f"not valid UTF-8 (byte {exc.start} of the line: {exc.reason})"
-            )
+            if last and exc.reason == "unexpected end of data":
+                what = "truncated (the file ends mid-character)"
+            else:
+                what = f"not valid UTF-8 (byte {exc.start} of the line: {exc.reason})"
             raise DataFormatError(
                 f"{path}, line {number}: {what}. Fix: restore the file from its source."
             ) from None

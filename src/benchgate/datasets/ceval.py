@@ -1,5 +1,7 @@
-"""C-Eval validation split (Huang et al. 2023, arXiv 2305.08322): local
-``ceval/{val,dev}/<subject>_{val,dev}.csv`` or hub ``ceval/ceval-exam`` (one config per subject).
+"""C-Eval validation split (Huang et al. 2023, arXiv 2305.08322), local or from the hub.
+
+Local: ``ceval/{val,dev}/<subject>_{val,dev}.csv``; hub: ``ceval/ceval-exam`` (one config
+per subject).
 
 Format (shared/data/SOURCES.md; the hub's columns are the same): ``val`` CSVs have the header
 ``id,question,A,B,C,D,answer`` (answer letter A-D); ``dev`` CSVs (5 exemplars per subject for
@@ -57,7 +59,11 @@ SUBJECTS: dict[str, tuple[str, str, str]] = {
     "college_economics": ("College Economics", "大学经济学", "Social Science"),
     "business_administration": ("Business Administration", "工商管理", "Social Science"),
     "marxism": ("Marxism", "马克思主义基本原理", "Social Science"),
-    "mao_zedong_thought": ("Mao Zedong Thought", "毛泽东思想和中国特色社会主义理论体系概论", "Social Science"),
+    "mao_zedong_thought": (
+        "Mao Zedong Thought",
+        "毛泽东思想和中国特色社会主义理论体系概论",
+        "Social Science",
+    ),
     "education_science": ("Education Science", "教育学", "Social Science"),
     "teacher_qualification": ("Teacher Qualification", "教师资格", "Social Science"),
     "high_school_politics": ("High School Politics", "高中政治", "Social Science"),
@@ -65,10 +71,18 @@ SUBJECTS: dict[str, tuple[str, str, str]] = {
     "middle_school_politics": ("Middle School Politics", "初中政治", "Social Science"),
     "middle_school_geography": ("Middle School Geography", "初中地理", "Social Science"),
     "modern_chinese_history": ("Modern Chinese History", "近代史纲要", "Humanities"),
-    "ideological_and_moral_cultivation": ("Ideological and Moral Cultivation", "思想道德修养与法律基础", "Humanities"),
+    "ideological_and_moral_cultivation": (
+        "Ideological and Moral Cultivation",
+        "思想道德修养与法律基础",
+        "Humanities",
+    ),
     "logic": ("Logic", "逻辑学", "Humanities"),
     "law": ("Law", "法学", "Humanities"),
-    "chinese_language_and_literature": ("Chinese Language and Literature", "中国语言文学", "Humanities"),
+    "chinese_language_and_literature": (
+        "Chinese Language and Literature",
+        "中国语言文学",
+        "Humanities",
+    ),
     "art_studies": ("Art Studies", "艺术学", "Humanities"),
     "professional_tour_guide": ("Professional Tour Guide", "导游资格", "Humanities"),
     "legal_professional": ("Legal Professional", "法律职业资格", "Humanities"),
@@ -83,14 +97,19 @@ SUBJECTS: dict[str, tuple[str, str, str]] = {
     "urban_and_rural_planner": ("Urban and Rural Planner", "注册城乡规划师", "Other"),
     "accountant": ("Accountant", "注册会计师", "Other"),
     "fire_engineer": ("Fire Engineer", "注册消防工程师", "Other"),
-    "environmental_impact_assessment_engineer": ("Environmental Impact Assessment Engineer", "环境影响评价工程师", "Other"),
+    "environmental_impact_assessment_engineer": (
+        "Environmental Impact Assessment Engineer",
+        "环境影响评价工程师",
+        "Other",
+    ),
     "tax_accountant": ("Tax Accountant", "税务师", "Other"),
     "physician": ("Physician", "医师资格", "Other"),
 }
 
 
 def _subject_info(subject: str) -> tuple[str, str, str]:
-    return SUBJECTS.get(subject, (subject.replace("_", " ").title(), subject.replace("_", " "), "Other"))
+    words = subject.replace("_", " ")
+    return SUBJECTS.get(subject, (words.title(), words, "Other"))
 
 
 def _row(row: dict[str, Any], where: str) -> tuple[str, str, list[str], str]:
@@ -115,7 +134,7 @@ def _row(row: dict[str, Any], where: str) -> tuple[str, str, list[str], str]:
 def _make_items(rows: list[tuple[str, str, str, list[str], str]]) -> list[Item]:
     ids = make_unique([f"{s}-{i}" for s, i, _, _, _ in rows])
     items = []
-    for item_id, (subject, _, question, choices, answer) in zip(ids, rows):
+    for item_id, (subject, _, question, choices, answer) in zip(ids, rows, strict=False):
         english, chinese, category = _subject_info(subject)
         items.append(
             Item(
@@ -182,11 +201,13 @@ def load_ceval_hub(source: DataSource) -> tuple[list[Item], dict[str, list]]:
     dev: dict[str, list] = {}
     for subject in SUBJECTS:
         where = f"hub {HUB_REPO}@{HUB_REVISION[:12]} config {subject}"
-        for n, r in enumerate(load_hub(source, HUB_REPO, HUB_REVISION, name=subject, split="val"), start=1):
+        val = load_hub(source, HUB_REPO, HUB_REVISION, name=subject, split="val")
+        for n, r in enumerate(val, start=1):
             raw_id, q, c, a = _row(dict(r), f"{where} val row {n}")
             rows.append((subject, raw_id, q, c, a))
         shots = []
-        for n, r in enumerate(load_hub(source, HUB_REPO, HUB_REVISION, name=subject, split="dev"), start=1):
+        dev_rows = load_hub(source, HUB_REPO, HUB_REVISION, name=subject, split="dev")
+        for n, r in enumerate(dev_rows, start=1):
             _, q, c, a = _row(dict(r), f"{where} dev row {n}")
             shots.append((q, c, a))
         dev[subject] = shots

@@ -1,5 +1,6 @@
-"""DialogSum test split (Chen et al. 2021, Findings of ACL): local
-``dialogsum/dialogsum.test.jsonl``.
+"""DialogSum test split (Chen et al. 2021, Findings of ACL), read from local files.
+
+File: ``dialogsum/dialogsum.test.jsonl``.
 
 Format (shared/data/SOURCES.md; cylnlp/dialogsum): JSON Lines, 500 objects with ``fname``
 (``test_0`` ... ``test_499``), ``dialogue`` (turns ``#Person1#: ...`` separated by
@@ -33,7 +34,8 @@ def _items(rows: list[dict[str, Any]], where: str) -> list[Item]:
         fname = str(row["fname"]).strip()
         if not re.fullmatch(r"[0-9A-Za-z_.-]+", fname):
             raise DataFormatError(
-                f"{at}: field 'fname' is {row['fname']!r}; expected an id like 'test_0'. Fix: {_FIX}."
+                f"{at}: field 'fname' is {row['fname']!r}; expected an id like 'test_0'. "
+                f"Fix: {_FIX}."
             )
         summaries = [str(row[k]).strip() for k in _SUMMARIES]
         if not str(row["dialogue"]).strip() or not all(summaries):
@@ -43,7 +45,7 @@ def _items(rows: list[dict[str, Any]], where: str) -> list[Item]:
     ids = make_unique([b[0] for b in built])
     return [
         Item(id=i, benchmark="dialogsum", input={"dialogue": d, "topics": t}, reference=s)
-        for i, (_, d, s, t) in zip(ids, built)
+        for i, (_, d, s, t) in zip(ids, built, strict=False)
     ]
 
 
@@ -67,5 +69,6 @@ def load_dialogsum(source: DataSource) -> list[Item]:
             "DialogSum is read from local files only. Fix: pass --data-dir DIR (or set "
             "BENCHGATE_DATA_DIR) with dialogsum/dialogsum.test.jsonl from cylnlp/dialogsum."
         )
-    path = source.folder("dialogsum", "dialogsum.test.jsonl from cylnlp/dialogsum") / "dialogsum.test.jsonl"
+    folder = source.folder("dialogsum", "dialogsum.test.jsonl from cylnlp/dialogsum")
+    path = folder / "dialogsum.test.jsonl"
     return _items(read_jsonl(path), str(path))

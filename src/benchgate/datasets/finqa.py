@@ -1,5 +1,6 @@
-"""FinQA test split (Chen et al. 2021, EMNLP, arXiv 2109.00122): local ``finqa/test.json``
-(the official czyssrs/FinQA file) or hub ``dreamerdeo/finqa``.
+"""FinQA test split (Chen et al. 2021, EMNLP, arXiv 2109.00122), local or from the hub.
+
+Local: ``finqa/test.json`` (the official czyssrs/FinQA file); hub: ``dreamerdeo/finqa``.
 
 Official format (``dataset/test.json``, 1147 items): one JSON array of objects with
 ``pre_text`` (list of str), ``post_text`` (list of str), ``table`` (list of rows, each a list
@@ -118,7 +119,9 @@ def _items(rows: list[dict[str, Any]], where: str, unit: str) -> list[Item]:
             raise DataFormatError(f"{at}: field 'qa' must be an object. Fix: {_FIX}.")
         require_fields(qa, ("question",), f"{at}, field 'qa'")
         if qa.get("answer") is None and qa.get("exe_ans") is None:
-            raise DataFormatError(f"{at}: field 'qa' has neither 'answer' nor 'exe_ans'. Fix: {_FIX}.")
+            raise DataFormatError(
+                f"{at}: field 'qa' has neither 'answer' nor 'exe_ans'. Fix: {_FIX}."
+            )
         reference, exe = finqa_reference(qa.get("answer"), qa.get("exe_ans"), at)
         built.append(
             (
@@ -137,7 +140,7 @@ def _items(rows: list[dict[str, Any]], where: str, unit: str) -> list[Item]:
     ids = make_unique([b[0] for b in built])
     return [
         Item(id=i, benchmark="finqa", input=inp, reference=ref)
-        for i, (_, inp, ref) in zip(ids, built)
+        for i, (_, inp, ref) in zip(ids, built, strict=False)
     ]
 
 
@@ -167,7 +170,8 @@ def load_finqa(source: DataSource) -> list[Item]:
             or yes/no answer.
     """
     if source.data_dir is not None:
-        path = source.folder("finqa", "test.json from czyssrs/FinQA (not in shared/data)") / "test.json"
+        folder = source.folder("finqa", "test.json from czyssrs/FinQA (not in shared/data)")
+        path = folder / "test.json"
         return _items(read_json_array(path, _FIX), str(path), "item")
     ds = load_hub(source, HUB_REPO, HUB_REVISION, split="test")
     return _items([_hub_row(dict(r)) for r in ds], f"hub {HUB_REPO}@{HUB_REVISION}", "row")

@@ -1,5 +1,7 @@
-"""LegalQA: the paper's set (Li, Bhambhoria, Dahan & Zhu 2024, arXiv 2409.07713) from the hub
-``jonathanli/law_qa_eval``, or the local stand-in ``legalqa/`` (MMLU's three law subjects).
+"""LegalQA: the paper's set from the hub, or the local stand-in (MMLU's law subjects).
+
+The paper's set: Li, Bhambhoria, Dahan & Zhu 2024 (arXiv 2409.07713), hub
+``jonathanli/law_qa_eval``. The stand-in: ``legalqa/``, MMLU's three law subjects.
 
 The real set is not available offline. ``shared/data/legalqa`` holds a stand-in, byte-identical
 copies of MMLU's ``professional_law`` (1534), ``jurisprudence`` (108) and
@@ -58,7 +60,7 @@ def _real_items(rows: list[dict[str, Any]], where: str) -> list[Item]:
             input={"instruction": ins, "question": q},
             reference=ref,
         )
-        for i, (_, ins, q, ref) in zip(ids, built)
+        for i, (_, ins, q, ref) in zip(ids, built, strict=False)
     ]
 
 

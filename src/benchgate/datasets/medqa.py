@@ -1,5 +1,6 @@
-"""MedQA, USMLE 4-option test split (Jin et al. 2021): local
-``medqa/phrases_no_exclude_test.jsonl`` or hub ``GBaker/MedQA-USMLE-4-options``.
+"""MedQA, USMLE 4-option test split (Jin et al. 2021), local or from the hub.
+
+Local: ``medqa/phrases_no_exclude_test.jsonl``; hub: ``GBaker/MedQA-USMLE-4-options``.
 
 Format (both sources): ``question`` (str), ``options`` (object ``A``..``D`` -> str),
 ``answer_idx`` (``A``-``D``), ``answer`` (the correct option's text), ``meta_info``
@@ -56,7 +57,10 @@ def _items(rows: list[dict[str, Any]], where: str) -> list[Item]:
         at = f"{where}, line {index}"
         require_fields(row, ("question", "options", "answer_idx"), at)
         options = row["options"]
-        if not isinstance(options, dict) or any(not str(options.get(k) or "").strip() for k in LABELS):
+        complete = isinstance(options, dict) and all(
+            str(options.get(k) or "").strip() for k in LABELS
+        )
+        if not complete:
             raise DataFormatError(
                 f"{at}: field 'options' must map A, B, C and D to option texts, got {options!r}. "
                 f"Fix: {_FIX}."
@@ -64,9 +68,11 @@ def _items(rows: list[dict[str, Any]], where: str) -> list[Item]:
         answer = str(row["answer_idx"]).strip().upper()
         if answer not in LABELS:
             raise DataFormatError(
-                f"{at}: field 'answer_idx' is {row['answer_idx']!r}, expected one of A-D. Fix: {_FIX}."
+                f"{at}: field 'answer_idx' is {row['answer_idx']!r}, expected one of A-D. "
+                f"Fix: {_FIX}."
             )
-        if row.get("answer") is not None and str(row["answer"]).strip() != str(options[answer]).strip():
+        text = row.get("answer")
+        if text is not None and str(text).strip() != str(options[answer]).strip():
             raise DataFormatError(
                 f"{at}: field 'answer' ({row['answer']!r}) is not the text of option {answer} "
                 f"({options[answer]!r}). Fix: {_FIX}."
@@ -78,7 +84,7 @@ def _items(rows: list[dict[str, Any]], where: str) -> list[Item]:
     ids = make_unique([b[0] for b in built])
     return [
         Item(id=i, benchmark="medqa", input={"question": q, "choices": c}, reference=a, subject=s)
-        for i, (_, q, c, a, s) in zip(ids, built)
+        for i, (_, q, c, a, s) in zip(ids, built, strict=False)
     ]
 
 
@@ -99,7 +105,8 @@ def load_medqa(source: DataSource) -> list[Item]:
             ``answer_idx`` outside A-D, or an ``answer`` text that is not that option's.
     """
     if source.data_dir is not None:
-        path = source.folder("medqa", "phrases_no_exclude_test.jsonl") / "phrases_no_exclude_test.jsonl"
+        name = "phrases_no_exclude_test.jsonl"
+        path = source.folder("medqa", name) / name
         return _items(read_jsonl(path), str(path))
     ds = load_hub(source, HUB_REPO, HUB_REVISION, split="test")
     return _items([dict(r) for r in ds], f"hub {HUB_REPO}@{HUB_REVISION[:12]}")

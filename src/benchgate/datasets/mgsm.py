@@ -1,8 +1,10 @@
-"""MGSM (Shi et al. 2022, arXiv 2210.03057): GSM8K's first 250 test problems translated
-into 10 languages, plus English. Local ``mgsm/mgsm_<lang>.tsv`` or hub ``juletxara/mgsm``.
+r"""MGSM (Shi et al. 2022, arXiv 2210.03057): 250 GSM8K test problems in 11 languages.
+
+The English problems and their translations into 10 languages. Local
+``mgsm/mgsm_<lang>.tsv`` or hub ``juletxara/mgsm``.
 
 Local format (shared/data/SOURCES.md): TSV, UTF-8, no header, 250 lines per language:
-``<question>\\t<numeric answer>`` (answers may carry thousands commas: ``2,125``). Hub
+``<question>\t<numeric answer>`` (answers may carry thousands commas: ``2,125``). Hub
 format: one config per language, split ``test``, fields ``question`` and ``answer_number``.
 
 Item ids: ``<lang>-<n>``, n = the 1-based line (row) number. The source has no ids, and its
@@ -27,8 +29,16 @@ HUB_REVISION = "refs/convert/parquet"
 LANGUAGES = ("bn", "de", "en", "es", "fr", "ja", "ru", "sw", "te", "th", "zh")
 #: Language names, used in reports and prompts.
 LANGUAGE_NAMES = {
-    "bn": "Bengali", "de": "German", "en": "English", "es": "Spanish", "fr": "French",
-    "ja": "Japanese", "ru": "Russian", "sw": "Swahili", "te": "Telugu", "th": "Thai",
+    "bn": "Bengali",
+    "de": "German",
+    "en": "English",
+    "es": "Spanish",
+    "fr": "French",
+    "ja": "Japanese",
+    "ru": "Russian",
+    "sw": "Swahili",
+    "te": "Telugu",
+    "th": "Thai",
     "zh": "Chinese",
 }
 _FIX = "restore mgsm/mgsm_<lang>.tsv from google-research/url-nlp (see SOURCES.md)"
@@ -40,9 +50,7 @@ def _reference(value: object, where: str) -> str:
     try:
         return canonical_number(str(value).strip())
     except ValueError:
-        raise DataFormatError(
-            f"{where}: answer {value!r} is not a number. Fix: {_FIX}."
-        ) from None
+        raise DataFormatError(f"{where}: answer {value!r} is not a number. Fix: {_FIX}.") from None
 
 
 def _item(lang: str, n: int, question: str, reference: str) -> Item:
@@ -92,11 +100,13 @@ def load_mgsm(source: DataSource, languages: tuple[str, ...] = LANGUAGES) -> lis
         return items
     for lang in languages:
         where = f"hub {HUB_REPO}@{HUB_REVISION} config {lang}"
-        for n, row in enumerate(load_hub(source, HUB_REPO, HUB_REVISION, name=lang, split="test"), start=1):
+        rows = load_hub(source, HUB_REPO, HUB_REVISION, name=lang, split="test")
+        for n, row in enumerate(rows, start=1):
             row = dict(row)
             if not str(row.get("question") or "").strip() or row.get("answer_number") is None:
                 raise DataFormatError(
                     f"{where}, row {n}: missing field 'question' or 'answer_number'."
                 )
-            items.append(_item(lang, n, str(row["question"]), _reference(row["answer_number"], f"{where}, row {n}")))
+            reference = _reference(row["answer_number"], f"{where}, row {n}")
+            items.append(_item(lang, n, str(row["question"]), reference))
     return items

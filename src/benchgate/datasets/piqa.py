@@ -1,5 +1,6 @@
-"""PIQA validation split (Bisk et al. 2020): local ``piqa/valid.jsonl`` + ``valid-labels.lst``
-or hub ``ybisk/piqa``.
+"""PIQA validation split (Bisk et al. 2020), local or from the hub.
+
+Local: ``piqa/valid.jsonl`` + ``valid-labels.lst``; hub: ``ybisk/piqa``.
 
 Local format (shared/data/SOURCES.md): ``valid.jsonl`` holds ``goal``, ``sol1``, ``sol2``;
 ``valid-labels.lst`` holds one label per line (``0`` = sol1, ``1`` = sol2), aligned line by
@@ -34,12 +35,15 @@ HUB_REPO = "ybisk/piqa"
 #: hash recorded with every run still refuses to pair runs whose items differ.
 HUB_REVISION = "refs/convert/parquet"
 LABELS = "AB"
-_FIX = "restore piqa/valid.jsonl and piqa/valid-labels.lst from ybisk/ybisk.github.io (see SOURCES.md)"
+_FIX = (
+    "restore piqa/valid.jsonl and piqa/valid-labels.lst from ybisk/ybisk.github.io "
+    "(see SOURCES.md)"
+)
 
 
 def _items(rows: list[dict[str, Any]], labels: list[Any], where: str) -> list[Item]:
     built = []
-    for index, (row, label) in enumerate(zip(rows, labels), start=1):
+    for index, (row, label) in enumerate(zip(rows, labels, strict=False), start=1):
         at = f"{where}, line {index}"
         require_fields(row, ("goal", "sol1", "sol2"), at)
         if str(label).strip() not in ("0", "1"):
@@ -47,11 +51,12 @@ def _items(rows: list[dict[str, Any]], labels: list[Any], where: str) -> list[It
                 f"{at}: label {label!r} is neither 0 (sol1) nor 1 (sol2). Fix: {_FIX}."
             )
         goal, sol1, sol2 = (str(row[k]).strip() for k in ("goal", "sol1", "sol2"))
-        built.append((content_id(goal, sol1, sol2), goal, [sol1, sol2], LABELS[int(str(label).strip())]))
+        reference = LABELS[int(str(label).strip())]
+        built.append((content_id(goal, sol1, sol2), goal, [sol1, sol2], reference))
     ids = make_unique([b[0] for b in built])
     return [
         Item(id=i, benchmark="piqa", input={"goal": g, "choices": c}, reference=ref)
-        for i, (_, g, c, ref) in zip(ids, built)
+        for i, (_, g, c, ref) in zip(ids, built, strict=False)
     ]
 
 

@@ -41,12 +41,14 @@ _FIELDS = ("question", "correct_answer", "distractor1", "distractor2", "distract
 
 def clean_option(text: Any) -> str:
     """Strip whitespace and zero-width spaces (U+200B, which the hub's distractors carry)."""
-    return str(text).replace("\u200b", " ").strip()
+    return str(text).replace("\u200b", "").strip()
 
 
 def distinct_options(pairs: list[tuple[str, str]]) -> list[tuple[str, str]]:
-    """Drop options whose text (case-insensitive) repeats an earlier one; the correct answer
-    comes first, so it is always kept and an item never has two right options.
+    """Drop options whose text (case-insensitive) repeats an earlier one.
+
+    The correct answer comes first, so it is always kept and an item never has two right
+    options.
 
     Args:
         pairs: (role, text) pairs, the correct answer first.
@@ -64,14 +66,14 @@ def distinct_options(pairs: list[tuple[str, str]]) -> list[tuple[str, str]]:
 
 
 def option_order(question: str, options: list[tuple[str, str]]) -> list[tuple[str, str]]:
-    """Return ``options`` in SciQ's deterministic content-hash order (see module docstring).
+    r"""Return ``options`` in SciQ's deterministic content-hash order (see module docstring).
 
     Args:
         question: the question text.
         options: (role, text) pairs, e.g. ``[("correct", "oxidants"), ("distractor1", ...)]``.
 
     Returns:
-        The same pairs sorted by ``sha256(question \\x1f role \\x1f text)``.
+        The same pairs sorted by ``sha256(question \x1f role \x1f text)``.
     """
 
     def key(pair: tuple[str, str]) -> str:
@@ -90,9 +92,7 @@ def _items(rows: list[dict[str, Any]], where: str, line_word: str) -> list[Item]
         pairs = [("correct", clean_option(row["correct_answer"]))]
         pairs += [(f"distractor{k}", clean_option(row[f"distractor{k}"])) for k in (1, 2, 3)]
         if any(not text for _, text in pairs) or not question:
-            raise DataFormatError(
-                f"{at}: an empty question or option. Fix: {_FIX}."
-            )
+            raise DataFormatError(f"{at}: an empty question or option. Fix: {_FIX}.")
         pairs = distinct_options(pairs)
         ordered = option_order(question, pairs)
         reference = LABELS[[role for role, _ in ordered].index("correct")]
@@ -111,7 +111,7 @@ def _items(rows: list[dict[str, Any]], where: str, line_word: str) -> list[Item]
     ids = make_unique([b[0] for b in built])
     return [
         Item(id=i, benchmark="sciq", input=inp, reference=ref)
-        for i, (_, inp, ref) in zip(ids, built)
+        for i, (_, inp, ref) in zip(ids, built, strict=False)
     ]
 
 
@@ -130,7 +130,8 @@ def load_sciq(source: DataSource) -> list[Item]:
         DataFormatError: malformed file, missing field or empty question/option.
     """
     if source.data_dir is not None:
-        path = source.folder("sciq", "sciq_test.json, a JSON array of SciQ test items") / "sciq_test.json"
+        folder = source.folder("sciq", "sciq_test.json, a JSON array of SciQ test items")
+        path = folder / "sciq_test.json"
         return _items(read_json_array(path, _FIX), str(path), "item")
     ds = load_hub(source, HUB_REPO, HUB_REVISION, split="test")
     return _items([dict(r) for r in ds], f"hub {HUB_REPO}@{HUB_REVISION[:12]}", "row")
