@@ -20,6 +20,9 @@ from benchgate.errors import ConfigError
 #: Backends a models.yaml entry may name.
 BACKENDS = ("transformers", "openai", "scripted")
 
+#: Token cap for local models when neither the model nor the benchmark sets one.
+DEFAULT_LOCAL_MAX_NEW_TOKENS = 1024
+
 _ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]*$"
 
 
@@ -27,7 +30,8 @@ class GenerationSettings(BaseModel):
     """Decoding settings applied to every prompt sent to a model.
 
     Attributes:
-        max_new_tokens: cap on generated tokens per completion (> 0).
+        max_new_tokens: cap on generated tokens per completion (> 0), or None (the
+            default) for the benchmark's own cap; see :meth:`ModelSpec.max_new_tokens_for`.
         temperature: 0 means greedy decoding (the default; benchgate's comparisons assume a
             deterministic model); > 0 samples with ``seed``.
         top_p: nucleus sampling mass in (0, 1]; used only when temperature > 0.
@@ -38,7 +42,7 @@ class GenerationSettings(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    max_new_tokens: int = Field(256, gt=0, le=131072)
+    max_new_tokens: int | None = Field(None, gt=0, le=1048576)
     temperature: float = Field(0.0, ge=0.0, le=5.0)
     top_p: float = Field(1.0, gt=0.0, le=1.0)
     stop: list[str] = Field(default_factory=list)
@@ -122,6 +126,33 @@ class ModelSpec(BaseModel):
             raise ValueError("base_url applies to backend 'openai' only")
         return self
 
+    def is_reasoning(self) -> bool:
+        """True for reasoning models: ``reasoning_format`` other than ``none``, or a
+        ``reasoning_effort``."""
+        return self.reasoning_format != "none" or self.reasoning_effort is not None
+
+    def max_new_tokens_for(self, benchmark_cap: int | None) -> int | None:
+        """The token cap for one request.
+
+        Rule: the smaller of the model's explicit ``generation.max_new_tokens`` and the
+        benchmark's cap. A benchmark's cap suits models that answer directly, so it is not
+        applied to reasoning models (it would cut their reasoning short and turn every item
+        into no_answer). With neither cap: ``None`` for ``openai`` (the server's own limit,
+        so a gpt-oss entry needs nothing but its URL and name) and
+        :data:`DEFAULT_LOCAL_MAX_NEW_TOKENS` for local models.
+
+        Args:
+            benchmark_cap: the benchmark's ``max_new_tokens``, or None.
+
+        Returns:
+            Tokens, or None for no client-side cap.
+        """
+        caps = [c for c in (self.generation.max_new_tokens,
+                            None if self.is_reasoning() else benchmark_cap) if c]
+        if caps:
+            return min(caps)
+        return None if self.backend == "openai" else DEFAULT_LOCAL_MAX_NEW_TOKENS
+
     def resolved_model_path(self) -> str:
         """Return ``model`` with a ``package:NAME`` reference turned into a directory.
 
@@ -186,13 +217,13 @@ class _UniqueKeyLoader(yaml.SafeLoader):
         seen: dict[Any, int] = {}
         for key_node, _ in node.value:
             key = self.construct_object(key_node, deep=True)
-            if isinstance(key, (str, int, float, bool)) and key in seen:
+            if isinstance(key, str | int | float | bool) and key in seen:
                 raise yaml.constructor.ConstructorError(
                     None, None,
                     f"key '{key}' appears twice in one mapping, first on line {seen[key] + 1}",
                     key_node.start_mark,
                 )
-            if isinstance(key, (str, int, float, bool)):
+            if isinstance(key, str | int | float | bool):
                 seen[key] = key_node.start_mark.line
         return super().construct_mapping(node, deep=deep)
 
@@ -231,7 +262,8 @@ def gguf_file_problem(spec: ModelSpec) -> str | None:
     except FileNotFoundError:
         return f"{file} does not exist. Fix: name a .gguf file inside '{spec.model}'."
     except OSError as exc:
-        return f"{file} cannot be read ({exc.strerror or exc}). Fix: check the file and its permissions."
+        return (f"{file} cannot be read ({exc.strerror or exc}). Fix: check the file and its "
+                "permissions.")
     if head != GGUF_MAGIC:
         return (
             f"{file} is not a GGUF file (it starts with {head!r}, not {GGUF_MAGIC!r}; truncated, "
@@ -288,9 +320,10 @@ def load_models(path: str | os.PathLike[str]) -> list[ModelSpec]:
             "or pass --models-file PATH."
         ) from None
     except UnicodeDecodeError as exc:
+        line = exc.object[: exc.start].count(b"\n") + 1
         raise ConfigError(
-            f"{path}: not UTF-8 text (byte {exc.start}: {exc.reason}). Fix: save it as UTF-8 "
-            "YAML (is it the right file?)."
+            f"{path}: line {line}: not UTF-8 text (byte 0x{exc.object[exc.start]:02X}: "
+            f"{exc.reason}). Fix: save it as UTF-8 YAML (is it the right file?)."
         ) from None
     except OSError as exc:
         raise ConfigError(f"{path}: cannot be read ({exc}). Fix: check its permissions.") from None

@@ -46,11 +46,25 @@ def test_request_body_caps_tokens_merges_stops_and_sends_settings(make_spec):
         {"role": "system", "content": "You are terse."},
         {"role": "user", "content": "2+2?"},
     ]
-    assert body["max_tokens"] == 40
+    # a reasoning model (reasoning_effort set): the benchmark's cap (40) would cut its
+    # reasoning short, so only the model's own cap applies
+    assert body["max_tokens"] == 100
     assert (body["temperature"], body["top_p"], body["seed"]) == (0.7, 0.9, 13)
     # model's stops first, then the request's, duplicates dropped, first four sent
     assert body["stop"] == ["<|end|>", "\n\nQ:", "A", "B"]
     assert body["reasoning_effort"] == "high"
+
+
+def test_token_cap_rule_for_direct_and_reasoning_models(make_spec):
+    request = Request.from_messages([{"role": "user", "content": "x"}], max_new_tokens=64)
+    direct = OpenAIBackend(make_spec(URL, generation={"max_new_tokens": 100}))
+    assert direct.request_body(request)["max_tokens"] == 64
+    # nothing but URL and name: the benchmark's cap for a direct model ...
+    bare = {"generation": {}}
+    assert OpenAIBackend(make_spec(URL, **bare)).request_body(request)["max_tokens"] == 64
+    # ... and the server's own limit for a reasoning model (gpt-oss on vLLM)
+    reasoning = OpenAIBackend(make_spec(URL, reasoning_format="harmony", **bare))
+    assert "max_tokens" not in reasoning.request_body(request)
 
 
 def test_request_body_uses_model_cap_and_omits_unset_fields(make_spec):

@@ -218,8 +218,9 @@ class TransformersBackend:
         return "\n\n".join(m["content"] for m in self._messages(request))
 
     def _max_new(self, request: Request) -> int:
-        cap = self.spec.generation.max_new_tokens
-        return min(cap, request.max_new_tokens) if request.max_new_tokens else cap
+        cap = self.spec.max_new_tokens_for(request.max_new_tokens)
+        assert cap is not None  # local models always get a cap
+        return cap
 
     def _stops(self, request: Request) -> list[str]:
         return [*self.spec.generation.stop, *request.stop]

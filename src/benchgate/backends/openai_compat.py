@@ -245,22 +245,22 @@ class OpenAIBackend:
             request: one prompt.
 
         Returns:
-            The ``/chat/completions`` body: ``model``, ``messages``, ``max_tokens``,
+            The ``/chat/completions`` body: ``model``, ``messages``, ``max_tokens`` (per
+            :meth:`ModelSpec.max_new_tokens_for`; omitted when None),
             ``temperature``, ``top_p``, ``seed``, ``stop`` (at most four, omitted when none),
             ``reasoning_effort`` (only when set).
         """
         gen = self.spec.generation
-        max_tokens = gen.max_new_tokens
-        if request.max_new_tokens is not None:
-            max_tokens = min(max_tokens, request.max_new_tokens)
         body: dict[str, Any] = {
             "model": self.spec.model,
             "messages": self._messages(request),
-            "max_tokens": max_tokens,
             "temperature": gen.temperature,
             "top_p": gen.top_p,
             "seed": gen.seed,
         }
+        max_tokens = self.spec.max_new_tokens_for(request.max_new_tokens)
+        if max_tokens is not None:  # None: the server's own limit (see ModelSpec)
+            body["max_tokens"] = max_tokens
         stops = self._stops(request)
         if stops:
             body["stop"] = stops[:MAX_SERVER_STOP]
