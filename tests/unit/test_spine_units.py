@@ -178,3 +178,37 @@ def test_bad_models_file_is_a_usage_error_naming_file_field_and_fix(tiny_project
     result = tiny_project.runpytest("-n", "0")
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     result.stderr.fnmatch_lines(["*models.yaml: models[[]0[]] (id 'm0'), field 'generation.max_new_tokens'*Fix:*"])
+
+
+def _gsm8k_item(reference: str = "12") -> Item:
+    return Item(id="x", benchmark="gsm8k", input={"question": "q"}, reference=reference)
+
+
+def test_cut_off_chain_of_thought_is_no_answer_not_its_last_number():
+    from benchgate.benchmarks.gsm8k import GSM8K
+    from benchgate.records import Completion
+
+    text = "First, 3 * 4 = 12 eggs. Then she sells"
+    cut = GSM8K().score(_gsm8k_item(), Completion(text=text, finish_reason="length"), "none")
+    assert cut.status.value == "no_answer"
+    done = GSM8K().score(_gsm8k_item(), Completion(text=text + " 12.", finish_reason="stop"), "none")
+    assert (done.status.value, done.extracted) == ("correct", "12")
+
+
+def test_reasoning_split_by_the_server_is_not_split_again():
+    from benchgate.benchmarks.gsm8k import GSM8K
+    from benchgate.records import Completion
+
+    answer = Completion(text="The answer is 12", finish_reason="stop", reasoning="3 * 4 = 12")
+    assert GSM8K().score(_gsm8k_item(), answer, "think-tags").status.value == "correct"
+    unfinished = Completion(text="<think>3 * 4 = 12", finish_reason="length")
+    assert GSM8K().score(_gsm8k_item(), unfinished, "think-tags").status.value == "no_answer"
+
+
+def test_error_completion_is_an_error_outcome_not_a_wrong_answer():
+    from benchgate.benchmarks.gsm8k import GSM8K
+    from benchgate.records import Completion
+
+    failed = Completion(text="", finish_reason="error", error="HTTP 500 after 3 retries")
+    score = GSM8K().score(_gsm8k_item(), failed, "none")
+    assert score.status.value == "error" and "HTTP 500" in score.detail

@@ -82,7 +82,10 @@ class Benchmark(abc.ABC):
             return Score(Status.ERROR, detail=completion.error or "generation failed")
         from benchgate.scoring import split_reasoning
 
-        _, final = split_reasoning(completion.text, reasoning_format, completion.finish_reason)
+        # A server that split the reasoning out (``reasoning_content``) left only the final
+        # answer in the text: splitting it again would misread a cut-off answer.
+        fmt = "none" if completion.reasoning is not None else reasoning_format
+        _, final = split_reasoning(completion.text, fmt, completion.finish_reason)
         if final is None:
             return Score(
                 Status.NO_ANSWER,

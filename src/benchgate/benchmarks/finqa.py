@@ -91,7 +91,7 @@ class FinQA(Benchmark):
         from benchgate.scoring import extract_number
         from benchgate.scoring.normalize import finqa_equal
 
-        extracted = extract_number(final)
+        extracted = extract_number(final, last_number_fallback=completion.finish_reason != "length")
         if extracted is None:
             return Score(Status.NO_ANSWER, detail="no number found in the completion")
         ok = finqa_equal(extracted, item.reference, rel_tol=REL_TOL) or (

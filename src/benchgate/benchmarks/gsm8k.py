@@ -42,8 +42,11 @@ class GSM8K(Benchmark):
         from benchgate.scoring import extract_number
         from benchgate.scoring.normalize import numbers_equal
 
-        extracted = extract_number(final)
+        # A chain of thought cut off by the token cap has no final answer yet: its last
+        # number is an intermediate result, never scored.
+        extracted = extract_number(final, last_number_fallback=completion.finish_reason != "length")
         if extracted is None:
-            return Score(Status.NO_ANSWER, detail="no number found in the completion")
+            return Score(Status.NO_ANSWER, detail="no final number in the completion "
+                         f"(finish_reason={completion.finish_reason})")
         ok = numbers_equal(extracted, item.reference)
         return Score(Status.CORRECT if ok else Status.INCORRECT, extracted=extracted)

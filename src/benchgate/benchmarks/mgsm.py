@@ -28,7 +28,7 @@ def _is_integer(canonical: str) -> bool:
     return "." not in canonical
 
 
-def mgsm_number(final: str, language: str) -> str | None:
+def mgsm_number(final: str, language: str, last_number_fallback: bool = True) -> str | None:
     """Extract MGSM's final number, resolving the ``,``/``.`` separator ambiguity.
 
     The number is read in the language's convention first (``decimal_comma`` for
@@ -42,6 +42,8 @@ def mgsm_number(final: str, language: str) -> str | None:
     Args:
         final: the completion's final text.
         language: the item's language code.
+        last_number_fallback: whether the last number counts when no answer marker is found
+            (False for completions cut off by the token cap).
 
     Returns:
         A canonical decimal string, or None when the text states no number.
@@ -49,10 +51,10 @@ def mgsm_number(final: str, language: str) -> str | None:
     from benchgate.scoring import extract_number
 
     native = language in DECIMAL_COMMA
-    first = extract_number(final, decimal_comma=native)
+    first = extract_number(final, decimal_comma=native, last_number_fallback=last_number_fallback)
     if first is None or _is_integer(first):
         return first
-    other = extract_number(final, decimal_comma=not native)
+    other = extract_number(final, decimal_comma=not native, last_number_fallback=last_number_fallback)
     if other is not None and _is_integer(other) and Decimal(other) == Decimal(first) * 1000:
         return other
     return first
@@ -87,7 +89,7 @@ class MGSM(Benchmark):
         """Extract the final number and compare it with the reference numerically."""
         from benchgate.scoring.normalize import numbers_equal
 
-        extracted = mgsm_number(final, item.input["language"])
+        extracted = mgsm_number(final, item.input["language"], completion.finish_reason != "length")
         if extracted is None:
             return Score(Status.NO_ANSWER, detail="no number found in the completion")
         ok = numbers_equal(extracted, item.reference)

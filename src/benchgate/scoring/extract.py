@@ -296,8 +296,7 @@ _CONNECTORS = frozenset(
 )
 _DELIMS = set(")]}>.:,;!?-–—/\"'”’|】」』。、")
 _AMBIGUOUS_AFTER = (
-    r"(?:\s*(?:,|/|&|、|\band\b|\bor\b|\bnor\b)|[)\]]?(?:[ \t]+[^\s,.;:]+){0,3}[ \t]+or\b)\s*"
-    + _OPEN
+    r"(?:\s*(?:,|/|&|、|\band\b|\bor\b|\bnor\b)|[)\]]?(?:[ \t]+[^\s,.;:]+){0,3}[ \t]+or\b)" + _OPEN
 )
 # "A is not ...", "B is incorrect": a label judged wrong is not chosen.
 _JUDGED_WRONG = re.compile(
@@ -314,8 +313,9 @@ _STRONG_MARKER = re.compile(
               actually|simply|just|option|choice|letter|answer)\b)*
       \s*[:\-–—]?
   | \\(?:boxed|fbox)\s*\{
-  | (?:正确|最终|最佳)?答案\s*(?:应该|应当|应|就|即)?\s*(?:是|为|选)?\s*[:=]?\s*(?:选项)?
-  | (?:正确|最佳)的?选项\s*(?:应该|应当|应|就)?\s*(?:是|为|:)
+  | (?:正确|最终|最佳)?答案(?:\s*(?:应该|应当|应|就|即))?(?:\s*(?:是|为|选))?
+      (?:\s*[:=])?(?:\s*选项)?
+  | (?:正确|最佳)的?选项(?:\s*(?:应该|应当|应|就))?\s*(?:是|为|:)
   | (?:故|所以|因此|因而|则|应|应该|我|本题|只能)?选(?!项)(?:择)?\s*(?:是|为|:)?
   | 答\s*:
   | 答え\s*(?:は|:)
@@ -354,7 +354,7 @@ def _choice_patterns(labels: str) -> dict[str, re.Pattern[str]]:
             rf"(?<![A-Za-z0-9_])(?:(?i:option|choice)\s+)?[(\[]?([{up}])[)\]]?\s*"
             r"(?i:is|would\s+be|seems\s+to\s+be|must\s+be)\s+(?i:the\s+)?(?i:(?:only|most)\s+)?"
             r"(?i:correct|right|best|true|accurate|appropriate)\b(?!\s*\?)"
-            rf"|(?<![A-Za-z0-9_])([{up}])\s*(?:选项|项)?\s*(?:是|为)?\s*(?:正确|对的|符合题意|当选)"
+            rf"|(?<![A-Za-z0-9_])([{up}])[ \t]?(?:选项|项)?(?:是|为)?(?:正确|对的|符合题意|当选)"
         ),
         "list_item": re.compile(rf"^[ \t]*[(\[]?([{up}])[ \t]*[).:]", re.MULTILINE),
         "inline_item": re.compile(rf"(?<![A-Za-z0-9_(])([{up}])\)"),
@@ -603,8 +603,8 @@ def extract_choice(
     ``Definitely``, ``B-cells``, ``A.D.``), and not an English article. After a
     capital label may come punctuation, a newline, a CJK character, or a connector word
     (``A because``, ``B is``); ``Answer: A plant cell ...`` is an article, not option
-    A. Lower-case labels count only after an explicit marker or as a lone line, and
-    only when nothing but punctuation follows (``answer: c`` -> ``"C"``,
+    A. Lower-case labels count only after an explicit marker, as a lone line, or opening
+    the text as ``c)``, and only when nothing but punctuation follows (``answer: c`` -> ``"C"``,
     ``the answer is a mitochondrion`` -> None). A marker followed by two labels
     (``A and B``, ``A or C``) is ambiguous and skipped; ``The answer is not A`` names
     nothing. Markdown emphasis, backticks, ``$`` and ``\text{}`` are ignored.
@@ -691,7 +691,7 @@ _TIER_B = re.compile(
     r"""
       \banswer\b(?:\s+to\s+[^.\n\d]{1,80}?)?\s*
         (?:is|:|=|would\s+be|will\s+be|should\s+be|must\s+be|comes\s+to|equals)
-    | 答案\s*(?:应该|应当|应|就)?\s*(?:是|为|:|=)
+    | 答案(?:\s*(?:应该|应当|应|就))?\s*(?:是|为|:|=)
     | 答\s*:
     | 答え\s*(?:は|:)
     | 正解\s*(?:は|:)
@@ -730,6 +730,9 @@ _WORD_NUMBER = re.compile(
     + r"))?\b(?!\s+of\b)"
 )
 _OPERATOR_AFTER = re.compile(r"\s*(?:[-+*/×÷^]|x(?=\s*\d))")
+# How far after a marker its answer may be read (an answer sentence is short; the bound
+# keeps extraction linear in the text's length).
+_SPAN_CHARS = 400
 _SENTENCE_END = re.compile(r"\n|[.!?。](?=\s|$)|;")
 
 
@@ -745,7 +748,7 @@ def _latex_to_plain(text: str) -> str:
     text = re.sub(r"\\(?:left|right)\b", "", text)
     text = re.sub(r"\^\s*\{?\\circ\}?", "", text)
     text = re.sub(r"\\(?:cdot|times)", " * ", text)
-    text = re.sub(r"(?<![\d.])(\d{1,6})\s*\^\s*\{?\s*(\d{1,2})\s*\}?", _power, text)
+    text = re.sub(r"(?<![\d.])(\d{1,6})\s*\^\s*(?:\{\s*)?(\d{1,2})(?:\s*\})?", _power, text)
     text = re.sub(r"\\[()\[\]]", " ", text)
     return text.replace("**", "")
 
@@ -806,7 +809,8 @@ def _numbers(text: str, decimal_comma: bool) -> list[tuple[_Span, Decimal]]:
 
     Thousands groups separated by a plain space (``$400 000``, ``118 000``) are joined
     when the first group follows a currency sign or a later group starts with 0, which a
-    separate number would not; ``3 200-gram packs`` stays two numbers.
+    separate number would not (``3 200-gram packs`` stays two numbers), and always with
+    ``decimal_comma`` (French and Russian write ``1 250``).
     """
     pattern = _NUMBER_DECIMAL_COMMA if decimal_comma else _NUMBER_EN
     tokens: list[tuple[_Span, Decimal]] = []
@@ -831,7 +835,8 @@ def _numbers(text: str, decimal_comma: bool) -> list[tuple[_Span, Decimal]]:
                 groups.append(tokens[j + 1])
                 j += 1
             has_currency = any(c in span.raw for c in _CURRENCY)
-            if groups and (has_currency or any(g.raw.startswith("0") for g, _ in groups)):
+            zero_group = any(g.raw.startswith("0") for g, _ in groups)
+            if groups and (decimal_comma or has_currency or zero_group):
                 total = Decimal(head.group(1))
                 for _, group_value in groups:
                     total = total * 1000 + group_value
@@ -850,7 +855,8 @@ def _boxed_spans(seg: str) -> list[tuple[int, str]]:
     spans = []
     for m in _BOXED.finditer(seg):
         depth, i = 1, m.end()
-        while i < len(seg) and depth:
+        limit = min(len(seg), m.end() + _SPAN_CHARS)
+        while i < limit and depth:
             depth += {"{": 1, "}": -1}.get(seg[i], 0)
             i += 1
         spans.append((m.start(), seg[m.end() : i - 1 if depth == 0 else i]))
@@ -907,7 +913,7 @@ def _marker_value(
     18. Because ...``). Otherwise the marker heads a whole solution (``Answer: Janet
     sells 16 - 3 - 4 = 9 eggs. She makes 9 * 2 = $18.``) and states nothing.
     """
-    span = seg[m.end() :]
+    span = seg[m.end() : m.end() + _SPAN_CHARS]
     if m.group() == "####":
         return _answer_from_span(span, decimal_comma, strict=False)
     immediate = _answer_from_span(span, decimal_comma, strict=True, max_words=0)
@@ -959,11 +965,11 @@ def _number_in_segment(seg: str, decimal_comma: bool, fallback: bool) -> Decimal
 
 
 def _numbers_after_sentence(seg: str, start: int, numbers: list[tuple[_Span, Decimal]]) -> bool:
-    lead = re.match(r"[\s:=*\"'“(\[]*", seg[start:])
-    body_start = start + (lead.end() if lead else 0)
-    end = _SENTENCE_END.search(seg, body_start)
-    stop = end.end() if end else len(seg)
-    return any(m.start() >= stop for m, _ in numbers)
+    window = seg[start : start + _SPAN_CHARS]
+    lead = re.match(r"[\s:=*\"'“(\[]*", window)
+    end = _SENTENCE_END.search(window, lead.end() if lead else 0)
+    stop = start + (end.end() if end else len(window))
+    return bool(numbers) and numbers[-1][0].start() >= stop
 
 
 def extract_number(
@@ -1012,7 +1018,8 @@ def extract_number(
         decimal_comma: read ``,`` as the decimal separator and ``.`` as the thousands
             separator (German, Spanish, French, Russian: ``70.000`` -> ``"70000"``,
             ``3,5`` -> ``"3.5"``); a dot followed by other than three digits is still a
-            decimal point (``3.5`` -> ``"3.5"``). Default False (English).
+            decimal point (``3.5`` -> ``"3.5"``), and plain-space thousands groups are
+            always joined (``1 250`` -> ``"1250"``). Default False (English).
         last_number_fallback: allow tier C. Pass False to require an explicit marker,
             e.g. for a completion cut by ``max_new_tokens``.
 
