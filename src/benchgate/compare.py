@@ -37,15 +37,20 @@ VERDICTS = (REGRESSION, INCONCLUSIVE, PASS)
 
 
 class IncompatibleRunsError(BenchgateError):
-    """Two sets of outcomes cannot be paired: their benchmark versions or dataset hashes
-    differ (different prompts, extractors or items), so a paired test would be meaningless.
-    The message names the benchmark, both values and the fix."""
+    """Two sets of outcomes cannot be paired.
+
+    Their benchmark versions or dataset hashes differ (different prompts, extractors or
+    items), so a paired test would be meaningless. The message names the benchmark, both
+    values and the fix.
+    """
 
 
 @dataclass(frozen=True)
 class GateSettings:
-    """The gate's thresholds. All rates and differences are fractions of items (0.05 = 5
-    accuracy points), not percentages.
+    """The gate's thresholds.
+
+    All rates and differences are fractions of items (0.05 = 5 accuracy points), not
+    percentages.
 
     Attributes:
         alpha: family-wise significance level of the one-sided regression test, in (0, 1).
@@ -191,8 +196,13 @@ def _identity(outcomes: Sequence[Outcome], benchmark: str, side: Side) -> tuple[
     return next(iter(found))
 
 
-def pair_outcomes(benchmark: str, baseline: Side, baseline_outcomes: Sequence[Outcome],
-                  candidate: Side, candidate_outcomes: Sequence[Outcome]) -> PairedItems:
+def pair_outcomes(
+    benchmark: str,
+    baseline: Side,
+    baseline_outcomes: Sequence[Outcome],
+    candidate: Side,
+    candidate_outcomes: Sequence[Outcome],
+) -> PairedItems:
     """Pair two models' outcomes on one benchmark by item id.
 
     Args:
@@ -238,8 +248,10 @@ def pair_outcomes(benchmark: str, baseline: Side, baseline_outcomes: Sequence[Ou
         found: dict[str, Outcome] = {}
         for o in outcomes:
             if o.item_id in found:
-                raise ValueError(f"benchmark {benchmark}: item {o.item_id!r} occurs twice in the "
-                                 f"outcomes of {side.label}")
+                raise ValueError(
+                    f"benchmark {benchmark}: item {o.item_id!r} occurs twice in the "
+                    f"outcomes of {side.label}"
+                )
             found[o.item_id] = o
         return found
 
@@ -275,8 +287,9 @@ class Interval:
     @classmethod
     def of(cls, estimate: Any) -> Interval:
         """Convert a :class:`benchgate.stats.IntervalEstimate`."""
-        return cls(float(estimate.estimate), float(estimate.lower), float(estimate.upper),
-                   estimate.method)
+        return cls(
+            float(estimate.estimate), float(estimate.lower), float(estimate.upper), estimate.method
+        )
 
 
 @dataclass(frozen=True)
@@ -380,8 +393,11 @@ class Comparison:
         return (self.b - self.c) / self.n if self.n else 0.0
 
     def to_dict(self) -> dict[str, Any]:
-        """Return the comparison as builtins (flips as item ids; ``inf``/``nan`` kept as
-        floats, which :func:`json.dumps` writes as ``Infinity``/``NaN``)."""
+        """Return the comparison as builtins.
+
+        Flips become item ids; ``inf``/``nan`` stay floats (:func:`json.dumps` writes them
+        as ``Infinity``/``NaN``; summary.json turns them into strings).
+        """
 
         def interval(value: Interval | None) -> dict[str, Any] | None:
             return None if value is None else dict(value.__dict__)
@@ -420,8 +436,9 @@ class Comparison:
         }
 
 
-def detectable_drop(n: int, discordant: int, alpha: float, power: float = 0.8,
-                    confidence: float = 0.95) -> tuple[float, float]:
+def detectable_drop(
+    n: int, discordant: int, alpha: float, power: float = 0.8, confidence: float = 0.95
+) -> tuple[float, float]:
     """The smallest accuracy drop a run of ``n`` paired items detects with ``power``.
 
     Args:
@@ -478,8 +495,9 @@ def _no_answer_shift(pairs: Sequence[tuple[Outcome, Outcome]], threshold: float)
     fixed = sum(b.status == na and c.status != na for b, c in pairs)
     rise = (newly - fixed) / n
     pvalue = mcnemar(newly, fixed, alternative="less").pvalue
-    return NoAnswerShift(base_na / n, cand_na / n, newly, fixed, rise, float(pvalue),
-                         rise > threshold)
+    return NoAnswerShift(
+        base_na / n, cand_na / n, newly, fixed, rise, float(pvalue), rise > threshold
+    )
 
 
 def measure(paired: PairedItems, settings: GateSettings) -> Comparison:
@@ -516,7 +534,10 @@ def measure(paired: PairedItems, settings: GateSettings) -> Comparison:
         n_errors_excluded=len(paired.errors_excluded),
         n_baseline_only=len(paired.baseline_only),
         n_candidate_only=len(paired.candidate_only),
-        a=a, b=b, c=c, d=d,
+        a=a,
+        b=b,
+        c=c,
+        d=d,
         baseline_accuracy=Interval.of(stats.wilson_interval(a + b, n, level)) if n else None,
         candidate_accuracy=Interval.of(stats.wilson_interval(a + c, n, level)) if n else None,
         difference=Interval.of(stats.paired_accuracy_difference(b, c, n, level)) if n else None,
@@ -529,6 +550,10 @@ def measure(paired: PairedItems, settings: GateSettings) -> Comparison:
         benchmark_version=paired.benchmark_version,
         dataset_hash=paired.dataset_hash,
     )
+
+
+def _items(count: int) -> str:
+    return f"{count} item" + ("" if count == 1 else "s")
 
 
 def _pct(x: float) -> str:
@@ -558,22 +583,29 @@ def decide(comparison: Comparison, settings: GateSettings) -> tuple[str, str]:
         return REGRESSION, (
             f"candidate drops {_pct(drop)}{margin}: b={comparison.b} regressions vs "
             f"c={comparison.c} improvements, Holm-adjusted one-sided p={p_adj:.3g} < "
-            f"alpha {settings.alpha:g}")
-    significant = f"; p={p_adj:.3g} but the drop {_pct(drop)} is within the margin" if (
-        p_adj < settings.alpha) else f"; Holm-adjusted one-sided p={p_adj:.3g}"
+            f"alpha {settings.alpha:g}"
+        )
+    if p_adj < settings.alpha:
+        detail = (
+            f"Holm-adjusted one-sided p={p_adj:.3g} < alpha, but the drop {_pct(drop)} is "
+            f"within the margin {_pct(settings.margin)}"
+        )
+    else:
+        detail = f"Holm-adjusted one-sided p={p_adj:.3g}"
     lower = comparison.difference.lower if comparison.difference else -1.0
+    level = f"{settings.confidence:.0%}"
     if comparison.mdd > settings.mde_max and lower <= -settings.mde_max:
         return INCONCLUSIVE, (
-            f"no regression found{significant}, but with n={comparison.n} the smallest "
-            f"detectable drop is {_pct(comparison.mdd)} > --mde-max {_pct(settings.mde_max)} "
-            f"and the {settings.confidence:.0%} interval of the difference reaches "
-            f"{_pct(lower)}: 'no regression' cannot be claimed")
+            f"no regression found ({detail}), but n={comparison.n} cannot rule out a drop of "
+            f"{_pct(settings.mde_max)} (--mde-max): the detectable drop is {_pct(comparison.mdd)} "
+            f"and the {level} interval of the difference reaches {_pct(lower)}; 'no regression' "
+            "cannot be claimed"
+        )
     if comparison.mdd > settings.mde_max:
-        why = (f"the {settings.confidence:.0%} interval of the difference starts at {_pct(lower)}, "
-               f"above -{_pct(settings.mde_max)}")
+        why = f"the {level} interval of the difference starts at {_pct(lower)}"
     else:
         why = f"a drop of {_pct(comparison.mdd)} would have been detected"
-    return PASS, f"no regression{significant}; {why}"
+    return PASS, f"no regression ({detail}); {why}"
 
 
 def compare_family(paired: Sequence[PairedItems], settings: GateSettings) -> list[Comparison]:
@@ -606,18 +638,22 @@ def compare_family(paired: Sequence[PairedItems], settings: GateSettings) -> lis
     one = holm([c.pvalue_regression for c in comparisons])
     two = holm([c.pvalue for c in comparisons])
     level = settings.alpha / len(comparisons)
-    for comparison, p_one, p_two in zip(comparisons, one, two):
+    for comparison, p_one, p_two in zip(comparisons, one, two, strict=False):
         comparison.pvalue_regression_holm = float(p_one)
         comparison.pvalue_holm = float(p_two)
         comparison.mdd, comparison.mdd_discordance = detectable_drop(
-            comparison.n, comparison.b + comparison.c, level, settings.power, settings.confidence)
+            comparison.n, comparison.b + comparison.c, level, settings.power, settings.confidence
+        )
         comparison.verdict, comparison.reason = decide(comparison, settings)
     return comparisons
 
 
-def plan_pairs(models: Sequence[tuple[str, str | None]], baseline: str | None = None,
-               candidates: Sequence[str] | None = None, compare_all: bool = False
-               ) -> list[tuple[str, str]]:
+def plan_pairs(
+    models: Sequence[tuple[str, str | None]],
+    baseline: str | None = None,
+    candidates: Sequence[str] | None = None,
+    compare_all: bool = False,
+) -> list[tuple[str, str]]:
     """Choose the (baseline, candidate) model pairs to compare.
 
     Args:
@@ -637,20 +673,26 @@ def plan_pairs(models: Sequence[tuple[str, str | None]], baseline: str | None = 
     """
     ids = [m for m, _ in models]
     known = ", ".join(ids) or "(none)"
-    for option, values in (("--baseline", [baseline] if baseline else []),
-                           ("--candidate", list(candidates or []))):
+    for option, values in (
+        ("--baseline", [baseline] if baseline else []),
+        ("--candidate", list(candidates or [])),
+    ):
         for value in values:
             if value not in ids:
-                raise ValueError(f"{option} {value}: not a model of this run. Fix: use one of "
-                                 f"{known} (check --models and models.yaml).")
+                raise ValueError(
+                    f"{option} {value}: not a model of this run. Fix: use one of "
+                    f"{known} (check --models and models.yaml)."
+                )
     base = baseline or next((m for m, role in models if role == "baseline"), None)
     if compare_all:
         order = ([base] if base else []) + [m for m in ids if m != base]
         return [(order[i], order[j]) for i in range(len(order)) for j in range(i + 1, len(order))]
     if base is None:
         if candidates:
-            raise ValueError("--candidate needs a baseline. Fix: mark one model 'role: baseline' "
-                             "in models.yaml or pass --baseline ID.")
+            raise ValueError(
+                "--candidate needs a baseline. Fix: mark one model 'role: baseline' "
+                "in models.yaml or pass --baseline ID."
+            )
         return []
     if candidates:
         if base in candidates:
@@ -711,8 +753,8 @@ class GateResult:
         passed: True when nothing fails the gate.
         exit_status: 0 (pass) or 1 (fail), the session's exit status under the gate.
         reasons: why the gate failed (one line each); empty when it passed.
-        notes: findings that do not fail the gate (no_answer jumps, inconclusive
-            comparisons without ``--strict-power``, benchmarks not compared).
+        notes: findings that do not fail the gate (no_answer jumps, items left out for
+            errors, benchmarks not compared); inconclusive verdicts are in ``comparisons``.
         comparisons: every comparison.
         error_rates: error share per (model, benchmark) of this run.
         settings: the thresholds used.
@@ -739,9 +781,12 @@ class GateResult:
         }
 
 
-def evaluate_gate(live: Sequence[Outcome], pairs: Sequence[tuple[Side, Side]],
-                  settings: GateSettings,
-                  stored: Mapping[Side, Sequence[Outcome]] | None = None) -> GateResult:
+def evaluate_gate(
+    live: Sequence[Outcome],
+    pairs: Sequence[tuple[Side, Side]],
+    settings: GateSettings,
+    stored: Mapping[Side, Sequence[Outcome]] | None = None,
+) -> GateResult:
     """Run the whole gate: pair, compare, adjust, decide, and check error rates.
 
     Args:
@@ -780,26 +825,37 @@ def evaluate_gate(live: Sequence[Outcome], pairs: Sequence[tuple[Side, Side]],
         head = f"{comp.benchmark}: {comp.candidate.label} vs {comp.baseline.label}"
         if comp.verdict == REGRESSION:
             reasons.append(f"{head}: regression ({comp.reason})")
-        elif comp.verdict == INCONCLUSIVE:
-            (reasons if settings.strict_power else notes).append(
-                f"{head}: inconclusive ({comp.reason})"
-                + ("; --strict-power fails the gate" if settings.strict_power else ""))
+        elif comp.verdict == INCONCLUSIVE and settings.strict_power:
+            # Without --strict-power an inconclusive verdict is reported with the
+            # comparison, not as a finding.
+            reasons.append(f"{head}: inconclusive ({comp.reason}); --strict-power fails the gate")
         if comp.no_answer is not None and comp.no_answer.flagged:
             na = comp.no_answer
             notes.append(
                 f"{head}: no_answer jump: format failures rose from {na.baseline_rate:.1%} to "
-                f"{na.candidate_rate:.1%} ({na.newly} items newly unanswered, {na.fixed} fixed; "
-                f"one-sided p={na.pvalue:.3g})")
+                f"{na.candidate_rate:.1%} ({_items(na.newly)} newly unanswered, {na.fixed} fixed; "
+                f"one-sided p={na.pvalue:.3g})"
+            )
         if comp.n_errors_excluded:
-            notes.append(f"{head}: {comp.n_errors_excluded} items with an error outcome left out "
-                         "of the paired table")
+            notes.append(
+                f"{head}: {_items(comp.n_errors_excluded)} with an error outcome left out "
+                "of the paired table"
+            )
     rates = error_rates(live, settings.max_error_rate)
     for rate in rates:
         if rate.exceeded:
             reasons.append(
-                f"{rate.benchmark}: {rate.model}: error rate {rate.rate:.1%} ({rate.errors}/{rate.n}) "
-                f"above --max-error-rate {settings.max_error_rate:g}; errors are not a pass "
-                "(backend down or failing?)")
+                f"{rate.benchmark}: {rate.model}: error rate {rate.rate:.1%} "
+                f"({rate.errors}/{rate.n}) above --max-error-rate {settings.max_error_rate:g}; "
+                "errors are not a pass (backend down or failing?)"
+            )
     passed = not reasons
-    return GateResult(passed=passed, exit_status=0 if passed else 1, reasons=reasons,
-                      notes=notes, comparisons=comparisons, error_rates=rates, settings=settings)
+    return GateResult(
+        passed=passed,
+        exit_status=0 if passed else 1,
+        reasons=reasons,
+        notes=notes,
+        comparisons=comparisons,
+        error_rates=rates,
+        settings=settings,
+    )

@@ -120,7 +120,7 @@ def models_yaml(n: int) -> str:
 def tiny_project(pytester):
     pytester.makefile(".yaml", script=SCRIPT)
     pytester.makeconftest('pytest_plugins = ("benchgate.plugin",)')
-    pytester.makeini("[pytest]\ntestpaths = tests/benchmarks\naddopts = --dist loadgroup -p no:benchmark\n")
+    pytester.makefile(".ini", pytest="[pytest]\ntestpaths = tests/benchmarks\naddopts = --dist loadgroup -p no:benchmark\n")
     (pytester.path / "tests" / "benchmarks").mkdir(parents=True)
     (pytester.path / "tests" / "benchmarks" / "test_tiny.py").write_text(BENCH)
     (pytester.path / "tests" / "test_not_a_benchmark.py").write_text("def test_x():\n    assert False\n")

@@ -7,7 +7,6 @@ it imports neither torch nor transformers.
 from __future__ import annotations
 
 import os
-from pathlib import Path
 
 import pytest
 
@@ -18,6 +17,7 @@ pytest_plugins = (
     "benchgate.plugin.parametrize",
     "benchgate.plugin.fixtures",
     "benchgate.plugin.collector",
+    "benchgate.plugin.gate",
 )
 
 

@@ -20,7 +20,7 @@ from typing import IO
 import pytest
 
 from benchgate.plugin.fixtures import CASE_PROPERTY, EVALUATOR_KEY, OUTCOME_PROPERTY
-from benchgate.plugin.state import get_state, is_controller
+from benchgate.plugin.state import cache_dir, get_state, is_controller
 from benchgate.records import Outcome, Status
 
 log = logging.getLogger(__name__)
@@ -33,19 +33,23 @@ class Collected:
     Attributes:
         outcomes: by pytest node id (the last report wins: a retried item is counted once).
         results_path: the results.jsonl being written.
-        handle: the open results.jsonl.
+        handle: the open results.jsonl (unbuffered bytes: each line is written whole or,
+            on a failed write, cut back off).
         backends: per model id, the identity and device of its backend as the process that
             ran it reported (model, revision or weights hash, dtype, chat template...).
         generated: completions generated (not read from the cache), summed over processes.
         cache_hits: completions read from the response cache, summed over processes.
+        cache_write_errors: completions that could not be written to the cache (full disk,
+            read-only directory), summed over processes; a re-run regenerates them.
     """
 
     outcomes: dict[str, Outcome] = field(default_factory=dict)
     results_path: Path | None = None
-    handle: IO[str] | None = None
+    handle: IO[bytes] | None = None
     backends: dict[str, dict] = field(default_factory=dict)
     generated: int = 0
     cache_hits: int = 0
+    cache_write_errors: int = 0
 
 
 COLLECTED_KEY = pytest.StashKey[Collected]()
@@ -66,6 +70,22 @@ def prepare_reports_dir(path: Path) -> None:
     Raises:
         pytest.UsageError: it cannot be created or written (permissions, full disk).
     """
+    _prove_writable(path, "reports directory", "free disk space, fix its permissions, or pass "
+                    "--reports-dir DIR.")
+
+
+def prepare_cache_dir(path: Path) -> None:
+    """Create the response cache directory ``path`` and prove it is writable now.
+
+    Raises:
+        pytest.UsageError: it cannot be created or written (permissions, full disk).
+    """
+    _prove_writable(path, "response cache directory", "free disk space, fix its permissions, "
+                    "pass --cache-dir DIR, or run with --no-cache.")
+
+
+def _prove_writable(path: Path, what: str, fix: str) -> None:
+    """Create ``path`` and write (then remove) a 64 KiB probe file in it."""
     probe = path / f".write-probe-{os.getpid()}"
     try:
         path.mkdir(parents=True, exist_ok=True)
@@ -78,9 +98,27 @@ def prepare_reports_dir(path: Path) -> None:
             probe.unlink(missing_ok=True)
     except OSError as exc:
         raise pytest.UsageError(
-            f"reports directory {path} is not writable ({exc.strerror or exc}). Fix: free disk "
-            "space, fix its permissions, or pass --reports-dir DIR."
+            f"{what} {path} is not writable ({exc.strerror or exc}). Fix: {fix}"
         ) from None
+
+
+def _append_whole(handle: IO[bytes], line: bytes) -> None:
+    """Write ``line`` to an unbuffered file; on failure cut a partial write back off.
+
+    Raises:
+        OSError: the write failed (the file is left as it was before the call).
+    """
+    start = handle.tell()
+    view = memoryview(line)
+    try:
+        while view:
+            view = view[handle.write(view) :]
+    except OSError:
+        try:
+            handle.truncate(start)
+        except OSError:  # pragma: no cover - truncating frees space; nothing more to do
+            pass
+        raise
 
 
 def _properties(report: pytest.TestReport) -> dict:
@@ -112,8 +150,10 @@ def _error_outcome(case: dict, nodeid: str, error: str) -> Outcome:
 
 
 def _case_from_nodeid(config: pytest.Config, nodeid: str) -> dict | None:
-    """Recover (model, benchmark, item) from a benchmark test's node id ``...[model-item]``
-    (``--dist loadgroup`` appends ``@<group>`` to it)."""
+    """Recover (model, benchmark, item) from a benchmark test's node id ``...[model-item]``.
+
+    ``--dist loadgroup`` appends ``@<group>`` to node ids; it is ignored.
+    """
     if "]@" in nodeid:
         nodeid = nodeid[: nodeid.rindex("]@") + 1]
     if "[" not in nodeid or not nodeid.endswith("]"):
@@ -148,26 +188,56 @@ class OutcomeCollector:
         self._reported: set[str] = set()  # node ids that got any report
         self._crashed: dict[str, Outcome] = {}  # crash errors held back (xdist may re-run them)
         self._down: list[str] = []  # workers that went down, with xdist's reason
+        self._session: pytest.Session | None = None
+        self._write_failed = False
 
     def record(self, outcome: Outcome) -> None:
-        """Store ``outcome`` and append it to results.jsonl (flushed at once)."""
+        """Store ``outcome`` and append it to results.jsonl as one whole line, written at once.
+
+        If the line cannot be written (the disk filled up during the run), the partial line
+        is cut off, so the file holds whole lines only, and the run is stopped with the
+        reason: a gate that cannot record its results must not run on for hours.
+        """
         self._crashed.pop(outcome.nodeid, None)
         self.box.outcomes[outcome.nodeid] = outcome
-        if self.box.handle is None and self.box.results_path is not None:
-            self.box.handle = self.box.results_path.open("w", encoding="utf-8")
-        if self.box.handle is not None:
-            self.box.handle.write(json.dumps(outcome.to_dict(), ensure_ascii=False, default=str) + "\n")
-            self.box.handle.flush()
+        if self.box.results_path is None or self._write_failed:
+            return
+        text = json.dumps(outcome.to_dict(), ensure_ascii=False, default=str)
+        line = (text + "\n").encode("utf-8")
+        try:
+            if self.box.handle is None:
+                self.box.handle = self.box.results_path.open("wb", buffering=0)
+            _append_whole(self.box.handle, line)
+        except OSError as exc:
+            self._write_failed = True
+            self._stop(
+                f"benchgate: cannot append to {self.box.results_path} ({exc.strerror or exc}); "
+                "stopping the run. Fix: free disk space (or pass --reports-dir DIR) and re-run: "
+                "items that finished come from the response cache."
+            )
+
+    def _stop(self, message: str) -> None:
+        """Stop the session after the running items (xdist's controller or plain pytest)."""
+        log.error(message)
+        dsession = self.config.pluginmanager.get_plugin("dsession")
+        if dsession is not None:
+            dsession.shouldstop = message
+        elif self._session is not None:
+            self._session.shouldstop = message
 
     @pytest.hookimpl(trylast=True)
     def pytest_sessionstart(self, session: pytest.Session) -> None:
-        """Check reports/ is writable now (a full disk fails at start, not after a long run).
+        """Check reports/ and the response cache are writable now, not after a long run.
 
         results.jsonl itself is started fresh at the first outcome, so a session without
         benchmark items (the project's own tests) leaves a previous run's results alone.
         """
+        self._session = session
         state = get_state(self.config)
         prepare_reports_dir(state.reports_dir)
+        cache = cache_dir(self.config)
+        if cache is not None:
+            prepare_cache_dir(cache)
         self.box.results_path = state.reports_dir / "results.jsonl"
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
@@ -179,7 +249,8 @@ class OutcomeCollector:
             outcome.nodeid = report.nodeid
             self.record(outcome)
             return
-        if not report.failed or (report.nodeid in self.box.outcomes and report.nodeid not in self._crashed):
+        final = report.nodeid in self.box.outcomes and report.nodeid not in self._crashed
+        if not report.failed or final:
             return
         case = props.get(CASE_PROPERTY) or _case_from_nodeid(self.config, report.nodeid)
         if case is None:
@@ -196,11 +267,14 @@ class OutcomeCollector:
         self.box.backends.update(report.get("backends", {}))
         self.box.generated += int(report.get("generated", 0))
         self.box.cache_hits += int(report.get("cache_hits", 0))
+        self.box.cache_write_errors += int(report.get("cache_write_errors", 0))
 
     @pytest.hookimpl(optionalhook=True)
     def pytest_testnodedown(self, node, error) -> None:
-        """xdist: merge what a finished worker reported in ``workeroutput``; remember a
-        worker that went down with an error (its counters are lost with it)."""
+        """xdist: merge what a finished worker reported in ``workeroutput``.
+
+        A worker that went down with an error is remembered (its counters are lost with it).
+        """
         output = getattr(node, "workeroutput", None) or {}
         if PROCESS_REPORT in output:
             self.merge_process_report(output[PROCESS_REPORT])
@@ -216,8 +290,10 @@ class OutcomeCollector:
 
     @pytest.hookimpl(tryfirst=True)
     def pytest_sessionfinish(self, session: pytest.Session) -> None:
-        """Write the outcomes of items lost to a crashed worker; without xdist, merge this
-        process's own report (workers send theirs)."""
+        """Write the outcomes of items lost to a crashed worker; merge this process's report.
+
+        Without xdist this process's own counters are merged here (workers send theirs).
+        """
         if not hasattr(self.config, "workerinput"):
             report = process_report(self.config)
             if report:
@@ -255,6 +331,12 @@ class OutcomeCollector:
             f"{len(self.box.outcomes)} item outcomes in {self.box.results_path}; "
             f"{self.box.generated} completions generated, {self.box.cache_hits} from the response cache"
         )
+        if self.box.cache_write_errors:
+            terminalreporter.write_line(
+                f"{self.box.cache_write_errors} completions could not be written to the response "
+                "cache (full disk or read-only directory?): a re-run will generate them again",
+                yellow=True,
+            )
 
 
 #: The key under which a process reports its backends and counters.
@@ -272,6 +354,7 @@ def process_report(config: pytest.Config) -> dict:
         "backends": {m: evaluator.backend_info(m) for m in evaluator.models if evaluator.backend_info(m)},
         "generated": evaluator.generated,
         "cache_hits": cache.stats.hits if cache is not None else 0,
+        "cache_write_errors": cache.stats.write_errors if cache is not None else 0,
     }
 
 

@@ -5,14 +5,13 @@ from __future__ import annotations
 import logging
 import os
 from collections import defaultdict
-from pathlib import Path
 
 import pytest
 
 from benchgate.backends.cache import ResponseCache
 from benchgate.evaluate import BackendFactory, Evaluator
 from benchgate.plugin.parametrize import Case
-from benchgate.plugin.state import get_state, project_root
+from benchgate.plugin.state import cache_dir, get_state
 from benchgate.records import Outcome, Status
 
 log = logging.getLogger(__name__)
@@ -72,10 +71,8 @@ def benchgate_evaluator(pytestconfig: pytest.Config, benchgate_device: str):
         import torch
 
         torch.set_num_threads(_cpu_threads(pytestconfig))
-    cache = None
-    if not pytestconfig.getoption("benchgate_no_cache"):
-        root = pytestconfig.getoption("benchgate_cache_dir") or project_root(pytestconfig) / ".benchgate-cache"
-        cache = ResponseCache(root)
+    root = cache_dir(pytestconfig)
+    cache = ResponseCache(root) if root is not None else None
     factory = BackendFactory(
         device=benchgate_device,
         batch_size=pytestconfig.getoption("benchgate_batch_size"),

@@ -53,8 +53,8 @@ class RunState:
             The loaded benchmark; ``unavailable`` holds the reason when data is missing.
 
         Raises:
-            pytest.UsageError: the data exists but is malformed (message names file, line,
-                field and fix).
+            pytest.Collector.CollectError: the data exists but is malformed (message names
+                file, line, field and fix); the module is reported as a collection error.
         """
         name = cls.name
         if name in self.benchmarks:
@@ -66,7 +66,8 @@ class RunState:
         except DataUnavailableError as exc:
             loaded.unavailable = str(exc)
         except DataFormatError as exc:
-            raise pytest.UsageError(f"benchmark {name}: {exc}") from None
+            # A collection error without a traceback: the message names file, line, fix.
+            raise pytest.Collector.CollectError(f"benchmark {name}: {exc}") from None
         if loaded.unavailable is None:
             ids = [i.id for i in loaded.items]
             if len(set(ids)) != len(ids):
@@ -94,6 +95,14 @@ def project_root(config: pytest.Config) -> Path:
     if config.inipath is not None:
         return Path(config.inipath).parent
     return Path(config.invocation_params.dir)
+
+
+def cache_dir(config: pytest.Config) -> Path | None:
+    """The response cache directory (``--cache-dir``, default ``.benchgate-cache`` in the
+    project root), or None with ``--no-cache``."""
+    if config.getoption("benchgate_no_cache"):
+        return None
+    return Path(config.getoption("benchgate_cache_dir") or project_root(config) / ".benchgate-cache")
 
 
 def _option(config: pytest.Config, name: str) -> Any:

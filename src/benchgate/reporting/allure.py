@@ -35,6 +35,12 @@ _TIMEOUT = "(timed out|timeout|no response within)"
 #: Allure categories (categories.json), first the gate's, then the per-item outcomes.
 CATEGORIES: list[dict[str, Any]] = [
     {
+        "name": "Gate failed",
+        "description": "The run's gate result: what failed the gate (see its attachments).",
+        "matchedStatuses": ["failed"],
+        "messageRegex": "(?s)gate failed: .*",
+    },
+    {
         "name": "Regression",
         "description": "A candidate is significantly worse than the baseline (McNemar, Holm).",
         "matchedStatuses": ["failed"],
@@ -44,7 +50,9 @@ CATEGORIES: list[dict[str, Any]] = [
         "name": "Timeout",
         "description": "The request or the generated code ran out of time.",
         "matchedStatuses": ["failed", "broken"],
-        "messageRegex": f"(?s)(Failed: incorrect: .*\\(timeout: .*|.*ItemError: error: .*{_TIMEOUT}.*)",
+        "messageRegex": (
+            f"(?s)(Failed: incorrect: .*\\(timeout: .*|.*ItemError: error: .*{_TIMEOUT}.*)"
+        ),
     },
     {
         "name": "Wrong answer",
@@ -61,7 +69,7 @@ CATEGORIES: list[dict[str, Any]] = [
     {
         "name": "Backend error",
         "description": "Generation, the backend or the sandbox failed; or a model's error rate "
-                       "is above --max-error-rate.",
+        "is above --max-error-rate.",
         "matchedStatuses": ["broken", "failed"],
         "messageRegex": f"(?s)(.*ItemError: error: (?!.*{_TIMEOUT}).*|error rate: .*)",
     },
@@ -118,7 +126,8 @@ def record_item(outcome: Mapping[str, Any]) -> None:
         f"**{outcome['status']}**: extracted `{outcome.get('extracted')}`, reference "
         f"`{outcome.get('reference')}`; finish_reason {outcome.get('finish_reason')}, "
         f"{tokens} completion tokens, {outcome.get('latency_s', 0.0):.2f} s"
-        + (" (cached)" if outcome.get("cached") else ""))
+        + (" (cached)" if outcome.get("cached") else "")
+    )
     text = allure.attachment_type.TEXT
     allure.attach(str(outcome.get("prompt", "")), name="prompt", attachment_type=text)
     allure.attach(str(outcome.get("completion", "")), name="completion", attachment_type=text)
@@ -155,17 +164,26 @@ def write_environment(directory: Path, properties: Mapping[str, Any]) -> Path:
         properties: keys and values (converted with ``str``; None is left out).
     """
     directory.mkdir(parents=True, exist_ok=True)
-    lines = [f"{_escape_property(str(k), True)}={_escape_property(str(v), False)}"
-             for k, v in properties.items() if v is not None]
+    lines = [
+        f"{_escape_property(str(k), True)}={_escape_property(str(v), False)}"
+        for k, v in properties.items()
+        if v is not None
+    ]
     path = directory / "environment.properties"
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     return path
 
 
 def environment_properties(manifest: Mapping[str, Any]) -> dict[str, Any]:
-    """Flatten a run manifest (:func:`benchgate.reporting.runlog.build_manifest`) into the
-    Allure environment: models with backend and revision, benchmark versions and dataset
-    hashes, package versions, git revision and hardware."""
+    """Flatten a run manifest into Allure's environment properties.
+
+    Args:
+        manifest: :func:`benchgate.reporting.runlog.build_manifest` output.
+
+    Returns:
+        Models with backend and revision, benchmark versions and dataset hashes, package
+        versions, git revision and hardware, as ``key -> value``.
+    """
     run = manifest.get("run", {})
     props: dict[str, Any] = {"run.id": run.get("id")}
     git = run.get("git") or {}
@@ -173,12 +191,19 @@ def environment_properties(manifest: Mapping[str, Any]) -> dict[str, Any]:
         props["git.revision"] = git["commit"] + (" (dirty)" if git.get("dirty") else "")
     for model in manifest.get("models", []):
         ident = model.get("backend_identity") or {}
-        revision = (model.get("revision") or ident.get("revision") or ident.get("weights_sha256")
-                    or ident.get("file_sha256") or ident.get("script"))
+        revision = (
+            model.get("revision")
+            or ident.get("revision")
+            or ident.get("weights_sha256")
+            or ident.get("file_sha256")
+            or ident.get("script")
+        )
         desc = f"{model.get('backend')} {model.get('model')}"
         if model.get("gguf_file"):
             desc += f"/{model['gguf_file']}"
-        props[f"model.{model.get('id')}"] = desc + f" ({model.get('dtype')}, role {model.get('role')})"
+        props[f"model.{model.get('id')}"] = (
+            desc + f" ({model.get('dtype')}, role {model.get('role')})"
+        )
         props[f"model.{model.get('id')}.revision"] = revision or "unpinned"
         if ident.get("device"):
             props[f"model.{model.get('id')}.device"] = ident["device"]
@@ -202,18 +227,27 @@ def _attach(logger: Any, path: Path, name: str) -> Any:
     from allure_commons.types import AttachmentType
     from allure_commons.utils import uuid4
 
-    kinds = {".png": AttachmentType.PNG, ".html": AttachmentType.HTML,
-             ".json": AttachmentType.JSON, ".md": AttachmentType.TEXT,
-             ".txt": AttachmentType.TEXT}
+    kinds = {
+        ".png": AttachmentType.PNG,
+        ".html": AttachmentType.HTML,
+        ".json": AttachmentType.JSON,
+        ".md": AttachmentType.TEXT,
+        ".txt": AttachmentType.TEXT,
+    }
     kind = kinds.get(path.suffix, AttachmentType.TEXT)
     file_name = ATTACHMENT_PATTERN.format(prefix=uuid4(), ext=kind.extension)
     logger.report_attached_file(str(path), file_name)
     return Attachment(name=name, source=file_name, type=kind.mime_type)
 
 
-def write_gate_results(directory: Path, result: GateResult, attachments: Sequence[tuple[Path, str]],
-                       run_id: str, pair_plots: Mapping[tuple[str, str], Path] | None = None,
-                       start_ms: int | None = None) -> list[Path]:
+def write_gate_results(
+    directory: Path,
+    result: GateResult,
+    attachments: Sequence[tuple[Path, str]],
+    run_id: str,
+    pair_plots: Mapping[tuple[str, str], Path] | None = None,
+    start_ms: int | None = None,
+) -> list[Path]:
     """Write the gate's Allure results into ``directory`` (the controller, after the run).
 
     * ``gate``: failed when the gate fails (message: the reasons), else passed; carries
@@ -247,17 +281,35 @@ def write_gate_results(directory: Path, result: GateResult, attachments: Sequenc
     start = start_ms or stop
     before = set(directory.glob("*-result.json"))
 
-    def emit(name: str, full: str, status: str, message: str | None, suite: str,
-             files: Sequence[tuple[Path, str]], params: Mapping[str, str] = {},
-             description: str | None = None, trace: str | None = None) -> None:
+    def emit(
+        name: str,
+        full: str,
+        status: str,
+        message: str | None,
+        suite: str,
+        files: Sequence[tuple[Path, str]],
+        params: Mapping[str, str] | None = None,
+        description: str | None = None,
+        trace: str | None = None,
+    ) -> None:
         test = TestResult(
-            uuid=uuid4(), name=name, fullName=f"benchgate.gate#{full}", historyId=md5("benchgate.gate", full),
-            testCaseId=md5("benchgate.gate", full), status=status,
+            uuid=uuid4(),
+            name=name,
+            fullName=f"benchgate.gate#{full}",
+            historyId=md5("benchgate.gate", full),
+            testCaseId=md5("benchgate.gate", full),
+            status=status,
             statusDetails=StatusDetails(message=message, trace=trace) if message else None,
-            start=start, stop=stop, description=description,
-            labels=[Label("parentSuite", GATE_SUITE), Label("suite", suite),
-                    Label("framework", "benchgate"), Label("tag", "gate")],
-            parameters=[Parameter(name=k, value=v) for k, v in params.items()],
+            start=start,
+            stop=stop,
+            description=description,
+            labels=[
+                Label("parentSuite", GATE_SUITE),
+                Label("suite", suite),
+                Label("framework", "benchgate"),
+                Label("tag", "gate"),
+            ],
+            parameters=[Parameter(name=k, value=v) for k, v in (params or {}).items()],
             attachments=[_attach(logger, path, title) for path, title in files if path.is_file()],
         )
         logger.report_result(test)
@@ -271,27 +323,42 @@ def write_gate_results(directory: Path, result: GateResult, attachments: Sequenc
         tmp = directory / f".{uuid4()}-comparison.json"
         tmp.write_text(details, encoding="utf-8")
         try:
-            emit(f"{comp.benchmark}: {comp.candidate.label} vs {comp.baseline.label}",
-                 f"{comp.benchmark}:{comp.candidate.model}:vs:{comp.baseline.model}", status,
-                 message, comp.benchmark,
-                 [(tmp, "comparison (json)")] + ([(plot, "paired accuracy")] if plot else []),
-                 params={"baseline": comp.baseline.label, "candidate": comp.candidate.label},
-                 description=f"**{comp.verdict}**: {comp.reason}")
+            emit(
+                f"{comp.benchmark}: {comp.candidate.label} vs {comp.baseline.label}",
+                f"{comp.benchmark}:{comp.candidate.model}:vs:{comp.baseline.model}",
+                status,
+                message,
+                comp.benchmark,
+                [(tmp, "comparison (json)")] + ([(plot, "paired accuracy")] if plot else []),
+                params={"baseline": comp.baseline.label, "candidate": comp.candidate.label},
+                description=f"**{comp.verdict}**: {comp.reason}",
+            )
         finally:
             tmp.unlink(missing_ok=True)
     for rate in result.error_rates:
         if rate.exceeded:
-            emit(f"{rate.benchmark}: {rate.model} error rate", f"error-rate:{rate.benchmark}:{rate.model}",
-                 AllureStatus.FAILED,
-                 f"error rate: {rate.rate:.1%} ({rate.errors}/{rate.n}) above --max-error-rate "
-                 f"{result.settings.max_error_rate:g}", rate.benchmark, [],
-                 params={"model": rate.model})
+            emit(
+                f"{rate.benchmark}: {rate.model} error rate",
+                f"error-rate:{rate.benchmark}:{rate.model}",
+                AllureStatus.FAILED,
+                f"error rate: {rate.rate:.1%} ({rate.errors}/{rate.n}) above --max-error-rate "
+                f"{result.settings.max_error_rate:g}",
+                rate.benchmark,
+                [],
+                params={"model": rate.model},
+            )
     status_line = "PASS" if result.passed else "FAIL"
     message = None if result.passed else "gate failed: " + "; ".join(result.reasons)
-    emit(f"benchgate gate: {status_line}", "gate", AllureStatus.PASSED if result.passed else
-         AllureStatus.FAILED, message, "gate", attachments,
-         description=f"Run `{run_id}`: {len(result.comparisons)} comparisons; exit status "
-                     f"{result.exit_status}." + ("\n\n" + "\n".join(f"- {n}" for n in result.notes)
-                                                  if result.notes else ""),
-         trace="\n".join(result.notes) or None)
+    emit(
+        f"benchgate gate: {status_line}",
+        "gate",
+        AllureStatus.PASSED if result.passed else AllureStatus.FAILED,
+        message,
+        "gate",
+        attachments,
+        description=f"Run `{run_id}`: {len(result.comparisons)} comparisons; exit status "
+        f"{result.exit_status}."
+        + ("\n\n" + "\n".join(f"- {n}" for n in result.notes) if result.notes else ""),
+        trace="\n".join(result.notes) or None,
+    )
     return sorted(set(directory.glob("*-result.json")) - before)

@@ -90,8 +90,15 @@ def accuracy_heatmap(rows: Sequence[AccuracyRow], path: Path) -> Path:
                 if r is None:
                     continue
                 colour = "black" if grid[i, j] > 60 else "white"
-                ax.text(j, i, f"{grid[i, j]:.1f}\n(n={r.n})", ha="center", va="center",
-                        color=colour, fontsize=7)
+                ax.text(
+                    j,
+                    i,
+                    f"{grid[i, j]:.1f}\n(n={r.n})",
+                    ha="center",
+                    va="center",
+                    color=colour,
+                    fontsize=7,
+                )
         for side in ("top", "right", "left", "bottom"):
             ax.spines[side].set_visible(False)
         fig.colorbar(image, ax=ax, label="accuracy (%)", shrink=0.9)
@@ -100,25 +107,45 @@ def accuracy_heatmap(rows: Sequence[AccuracyRow], path: Path) -> Path:
 
 
 def accuracy_ranking(rows: Sequence[AccuracyRow], path: Path) -> Path:
-    """Per benchmark, horizontal bars of models ranked by accuracy with 95% Wilson intervals."""
+    """Per benchmark, horizontal bars of models ranked by accuracy with 95% Wilson intervals.
+
+    One panel per benchmark, four panels a row.
+    """
     import matplotlib
 
     benches = sorted({r.benchmark for r in rows})
     models = list(dict.fromkeys(r.model for r in rows))
+    cols = min(4, len(benches))
+    grid_rows = -(-len(benches) // cols)
     with matplotlib.rc_context(STYLE):
-        fig = _figure(3.0 * len(benches), 0.8 + 0.35 * len(models))
-        axes = fig.subplots(1, len(benches), squeeze=False)[0]
-        for ax, bench in zip(axes, benches):
+        fig = _figure(3.0 * cols, (0.9 + 0.35 * len(models)) * grid_rows)
+        axes = list(fig.subplots(grid_rows, cols, squeeze=False).flat)
+        for ax in axes[len(benches) :]:
+            ax.set_visible(False)
+        for ax, bench in zip(axes, benches, strict=False):
             ranked = sorted((r for r in rows if r.benchmark == bench), key=lambda r: r.accuracy)
             acc = [100 * r.accuracy for r in ranked]
-            err = [[100 * (r.accuracy - r.lower) for r in ranked],
-                   [100 * (r.upper - r.accuracy) for r in ranked]]
-            ax.barh(range(len(ranked)), acc, xerr=err, color=BASELINE_COLOUR, alpha=0.85,
-                    error_kw={"elinewidth": 0.8, "capsize": 2})
+            err = [
+                [100 * (r.accuracy - r.lower) for r in ranked],
+                [100 * (r.upper - r.accuracy) for r in ranked],
+            ]
+            ax.barh(
+                range(len(ranked)),
+                acc,
+                xerr=err,
+                color=BASELINE_COLOUR,
+                alpha=0.85,
+                error_kw={"elinewidth": 0.8, "capsize": 2},
+            )
             ax.set_yticks(range(len(ranked)), [r.model for r in ranked])
             for k, r in enumerate(ranked):
-                ax.text(min(100 * r.upper + 2, 101), k, f"{100 * r.accuracy:.1f}", va="center",
-                        fontsize=6)
+                ax.text(
+                    min(100 * r.upper + 2, 101),
+                    k,
+                    f"{100 * r.accuracy:.1f}",
+                    va="center",
+                    fontsize=6,
+                )
             ax.set_xlim(0, 110)
             ax.set_xlabel("accuracy (%), 95% Wilson CI")
             ax.set_title(f"{bench} (n={max(r.n for r in ranked)})")
@@ -149,21 +176,36 @@ def paired_bars(comparisons: Sequence[Comparison], path: Path) -> Path:
             (width / 2, cand_label, CANDIDATE_COLOUR, lambda c: c.candidate_accuracy),
         ):
             est = [100 * pick(c).estimate for c in comps]
-            err = [[100 * (pick(c).estimate - pick(c).lower) for c in comps],
-                   [100 * (pick(c).upper - pick(c).estimate) for c in comps]]
-            ax.bar(x + offset, est, width, yerr=err, label=label, color=colour,
-                   error_kw={"elinewidth": 0.8, "capsize": 2})
+            err = [
+                [100 * (pick(c).estimate - pick(c).lower) for c in comps],
+                [100 * (pick(c).upper - pick(c).estimate) for c in comps],
+            ]
+            ax.bar(
+                x + offset,
+                est,
+                width,
+                yerr=err,
+                label=label,
+                color=colour,
+                error_kw={"elinewidth": 0.8, "capsize": 2},
+            )
         for k, c in enumerate(comps):
             top = 100 * max(c.baseline_accuracy.upper, c.candidate_accuracy.upper)
-            ax.text(k, min(top + 3, 104), f"b={c.b} c={c.c}\np={c.pvalue_regression_holm:.2g}\n"
-                    f"{c.verdict}", ha="center", va="bottom", fontsize=6,
-                    color=VERDICT_COLOURS.get(c.verdict, "black"))
+            ax.text(
+                k,
+                min(top + 3, 104),
+                f"b={c.b} c={c.c}\np={c.pvalue_regression_holm:.2g}\n" f"{c.verdict}",
+                ha="center",
+                va="bottom",
+                fontsize=6,
+                color=VERDICT_COLOURS.get(c.verdict, "black"),
+            )
         ax.set_xticks(x, [f"{c.benchmark}\n(n={c.n})" for c in comps])
         ax.set_ylim(0, 125)
         ax.set_yticks(range(0, 101, 20))
         ax.set_ylabel("accuracy (%), 95% Wilson CI")
         ax.set_title(f"{cand_label} vs {base_label}")
-        ax.legend(loc="upper left", frameon=False, ncols=2)
+        fig.legend(loc="outside lower center", frameon=False, ncols=2)
         return _save(fig, path)
 
 
@@ -178,10 +220,11 @@ def token_histograms(outcomes_by_model: Mapping[str, Sequence[Outcome]], path: P
     with matplotlib.rc_context(STYLE):
         fig = _figure(3.2, 0.6 + 1.3 * len(models))
         axes = fig.subplots(len(models), 1, squeeze=False, sharex=True)[:, 0]
-        top = max(max((o.completion_tokens for o in outcomes_by_model[m]), default=0)
-                  for m in models)
+        top = max(
+            max((o.completion_tokens for o in outcomes_by_model[m]), default=0) for m in models
+        )
         bins = np.linspace(0, max(top, 1), min(30, max(top, 1)) + 1)
-        for ax, model in zip(axes, models):
+        for ax, model in zip(axes, models, strict=False):
             tokens = np.array([o.completion_tokens for o in outcomes_by_model[model]])
             ax.hist(tokens, bins=bins, color=BASELINE_COLOUR, alpha=0.85)
             median = float(np.median(tokens))
@@ -192,8 +235,12 @@ def token_histograms(outcomes_by_model: Mapping[str, Sequence[Outcome]], path: P
         return _save(fig, path)
 
 
-def write_plots(directory: Path, rows: Sequence[AccuracyRow], comparisons: Sequence[Comparison],
-                outcomes_by_model: Mapping[str, Sequence[Outcome]]) -> list[Path]:
+def write_plots(
+    directory: Path,
+    rows: Sequence[AccuracyRow],
+    comparisons: Sequence[Comparison],
+    outcomes_by_model: Mapping[str, Sequence[Outcome]],
+) -> list[Path]:
     """Write every plot of a run into ``directory``.
 
     Returns:
@@ -205,8 +252,10 @@ def write_plots(directory: Path, rows: Sequence[AccuracyRow], comparisons: Seque
     directory.mkdir(parents=True, exist_ok=True)
     for stale in directory.glob("*.png"):  # plots of models no longer in the run
         stale.unlink()
-    paths = [accuracy_heatmap(rows, directory / "accuracy_heatmap.png"),
-             accuracy_ranking(rows, directory / "accuracy_ranking.png")]
+    paths = [
+        accuracy_heatmap(rows, directory / "accuracy_heatmap.png"),
+        accuracy_ranking(rows, directory / "accuracy_ranking.png"),
+    ]
     by_pair: dict[tuple[str, str], list[Comparison]] = {}
     for c in comparisons:
         if c.n:

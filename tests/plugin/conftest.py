@@ -1,0 +1,153 @@
+"""A tiny benchgate project for pytester sessions of the gate.
+
+Two scripted models answer from rules files, so a session plants regressions,
+improvements, no change, format failures and backend errors exactly. Each benchmark is a
+GSM8K subclass (its prompt, extractor and scorer) whose items are made in code: item
+``q007`` of benchmark ``regress`` asks ``[regress-007] What is 2 + 2?`` (reference 4), and
+the rules match on that marker.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import matplotlib.backends.backend_agg  # noqa: F401,E402
+import matplotlib.figure  # noqa: F401,E402
+import psutil  # noqa: F401,E402
+import pytest
+import scipy.optimize  # noqa: F401,E402
+
+# In-process sessions (pytester.runpytest) drop the modules they imported when they end;
+# numpy refuses a second import in one process, so everything the gate imports lazily is
+# imported here, once, before any session.
+import benchgate.compare  # noqa: F401,E402
+import benchgate.reporting.allure  # noqa: F401,E402
+import benchgate.reporting.plots  # noqa: F401,E402
+import benchgate.reporting.runlog  # noqa: F401,E402
+import benchgate.stats  # noqa: F401,E402
+
+BENCH_MODULE = """\
+from benchgate.benchmarks.gsm8k import GSM8K
+from benchgate.plugin.fixtures import check_outcome
+from benchgate.records import Item
+
+
+class Tiny(GSM8K):
+    name = "{name}"
+    version = {version}
+
+    def load(self, source):
+        return [Item(id=f"q{{k:03d}}", benchmark=self.name,
+                     input={{"question": f"[{name}-{{k:03d}}] {question}"}}, reference="4",
+                     subject="odd" if k % 2 else "even") for k in range({n})]
+
+
+BENCHMARK = Tiny
+
+
+def test_{name}(bench_outcome):
+    check_outcome(bench_outcome)
+"""
+
+MODELS = """\
+models:
+  - id: base
+    role: baseline
+    backend: scripted
+    model: base.yaml
+  - id: cand
+    role: candidate
+    backend: scripted
+    model: cand.yaml
+"""
+
+# Baseline: wrong on improve 000-014 and on same 000-009; right elsewhere.
+BASE_RULES = r"""
+rules:
+  - match: '\[improve-0(0\d|1[0-4])\]'
+    text: "The answer is 3"
+  - match: '\[same-00\d\]'
+    text: "The answer is 7"
+default: "The answer is 4"
+"""
+
+# Candidate: wrong on regress 000-011 (12 regressions), same as the baseline on same,
+# no number on fmt 000-011 (format failures), backend errors on errs 000-009.
+CAND_RULES = r"""
+rules:
+  - match: '\[regress-0(0\d|1[01])\]'
+    text: "The answer is 5"
+  - match: '\[same-00\d\]'
+    text: "The answer is 7"
+  - match: '\[fmt-0(0\d|1[01])\]'
+    text: "I would rather not say."
+  - match: '\[errs-00\d\]'
+    finish_reason: error
+    error: "HTTP 500 after 3 retries"
+default: "Let me think step by step. The answer is 4"
+"""
+
+#: Items per planted benchmark (same needs 80 for its interval to exclude a 5-point drop).
+SIZES = {"regress": 30, "improve": 30, "same": 80, "fmt": 30, "errs": 30}
+
+
+class GateProject:
+    """A benchgate project in pytester's directory, with helpers to run and read it."""
+
+    def __init__(self, pytester: pytest.Pytester) -> None:
+        self.pytester = pytester
+        self.path = pytester.path
+        pytester.makefile(
+            ".ini",
+            pytest="[pytest]\ntestpaths = tests/benchmarks\n"
+            "addopts = --dist loadgroup -p no:cacheprovider -p no:benchmark "
+            "-p no:hypothesispytest\n",
+        )
+        (self.path / "conftest.py").write_text('pytest_plugins = ("benchgate.plugin",)\n')
+        (self.path / "models.yaml").write_text(MODELS)
+        (self.path / "base.yaml").write_text(BASE_RULES)
+        (self.path / "cand.yaml").write_text(CAND_RULES)
+        (self.path / "tests" / "benchmarks").mkdir(parents=True)
+
+    def bench(
+        self, name: str, n: int | None = None, version: int = 1, question: str = "What is 2 + 2?"
+    ) -> Path:
+        """Write (or rewrite) benchmark ``name``'s test module."""
+        path = self.path / "tests" / "benchmarks" / f"test_{name}.py"
+        path.write_text(
+            BENCH_MODULE.format(name=name, n=n or SIZES[name], version=version, question=question)
+        )
+        return path
+
+    def run(self, *args: str, workers: int = 0) -> pytest.RunResult:
+        """Run a session without the response cache: ``-n 0`` in this process (fast: scipy
+        and matplotlib are imported once), ``-n 2`` and up in a subprocess."""
+        if workers == 0:
+            return self.pytester.runpytest("-n", "0", "--no-cache", *args)
+        return self.pytester.runpytest_subprocess("-n", str(workers), "--no-cache", *args)
+
+    @property
+    def reports(self) -> Path:
+        return self.path / "reports"
+
+    def summary(self) -> dict:
+        """summary.json without what differs between identical runs (run id and times)."""
+        data = json.loads((self.reports / "summary.json").read_text())
+        data.pop("run")
+        data.pop("run_log")
+        return data
+
+    def verdicts(self) -> dict:
+        return {c["benchmark"]: c["verdict"] for c in self.summary()["comparisons"]}
+
+    def comparison(self, benchmark: str) -> dict:
+        return next(c for c in self.summary()["comparisons"] if c["benchmark"] == benchmark)
+
+    def run_dirs(self) -> list[Path]:
+        return sorted((self.reports / "runs").iterdir())
+
+
+@pytest.fixture
+def gate_project(pytester: pytest.Pytester) -> GateProject:
+    return GateProject(pytester)
