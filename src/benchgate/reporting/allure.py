@@ -191,13 +191,11 @@ def environment_properties(manifest: Mapping[str, Any]) -> dict[str, Any]:
         props["git.revision"] = git["commit"] + (" (dirty)" if git.get("dirty") else "")
     for model in manifest.get("models", []):
         ident = model.get("backend_identity") or {}
-        revision = (
-            model.get("revision")
-            or ident.get("revision")
-            or ident.get("weights_sha256")
-            or ident.get("file_sha256")
-            or ident.get("script")
-        )
+        # A pinned hub revision, else the hash of the weights (local files) or the script.
+        revision = model.get("revision") or ident.get("revision")
+        if not revision:
+            digest = ident.get("weights") or ident.get("weights_sha256") or ident.get("script")
+            revision = f"sha256:{digest}" if digest and not ident.get("script") else digest
         desc = f"{model.get('backend')} {model.get('model')}"
         if model.get("gguf_file"):
             desc += f"/{model['gguf_file']}"
