@@ -127,8 +127,11 @@ class ModelSpec(BaseModel):
         return self
 
     def is_reasoning(self) -> bool:
-        """True for reasoning models: ``reasoning_format`` other than ``none``, or a
-        ``reasoning_effort``."""
+        """Return True for reasoning models.
+
+        A reasoning model has a ``reasoning_format`` other than ``none`` or a
+        ``reasoning_effort``.
+        """
         return self.reasoning_format != "none" or self.reasoning_effort is not None
 
     def max_new_tokens_for(self, benchmark_cap: int | None) -> int | None:

@@ -128,8 +128,11 @@ class Evaluator:
             return json.dumps(request.message_dicts(), ensure_ascii=False)
 
     def ensure(self, model_id: str, bench: LoadedBenchmark, items: Sequence[Item]) -> None:
-        """Make completions exist for ``items``: read the cache, generate the misses in one
-        batched call, write them back. Items already done in this process are skipped."""
+        """Make completions exist for ``items``.
+
+        Reads the cache, generates the misses in one batched call and writes them back.
+        Items already done in this process are skipped.
+        """
         name = bench.spec.name
         todo = [i for i in items if (model_id, name, i.id) not in self._completions]
         if not todo:
@@ -163,7 +166,7 @@ class Evaluator:
                 f"backend for {model_id} returned {len(completions)} completions for {len(missing)} requests"
             )
         self.generated += len(missing)
-        for (item, _, prompt, key), completion in zip(missing, completions):
+        for (item, _, prompt, key), completion in zip(missing, completions, strict=True):
             if self.cache is not None and key is not None:
                 self.cache.put(key, completion, {"model": model_id, "benchmark": name, "item": item.id})
             self._completions[(model_id, name, item.id)] = (prompt, completion)

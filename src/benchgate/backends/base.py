@@ -95,8 +95,10 @@ class Backend(Protocol):
         ...
 
     def generate(self, requests: list[Request]) -> list[Completion]:
-        """Generate one completion per request, same order; per-request failures are
-        ``finish_reason="error"`` completions, not exceptions."""
+        """Generate one completion per request, in the same order.
+
+        Per-request failures are ``finish_reason="error"`` completions, not exceptions.
+        """
         ...
 
     def close(self) -> None:

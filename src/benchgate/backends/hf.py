@@ -84,8 +84,11 @@ def weights_fingerprint(directory: Path, gguf_file: str | None) -> str:
 
 
 def peak_memory_mb(device: str) -> float:
-    """Return peak memory in MiB: ``torch.cuda.max_memory_allocated`` on a GPU, else the
-    process's peak resident set size (``ru_maxrss``)."""
+    """Return peak memory in MiB.
+
+    ``torch.cuda.max_memory_allocated`` on a GPU, else the process's peak resident set
+    size (``ru_maxrss``).
+    """
     if device.startswith("cuda"):
         return torch.cuda.max_memory_allocated(torch.device(device)) / 2**20
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
@@ -246,7 +249,7 @@ class TransformersBackend:
                 log.exception("model %s: generation failed", self.spec.id)
                 message = f"generation failed: {type(exc).__name__}: {str(exc)[:300]}"
                 results = [Completion(text="", finish_reason="error", error=message) for _ in indices]
-            for i, completion in zip(indices, results):
+            for i, completion in zip(indices, results, strict=True):
                 out[i] = completion
         return [c for c in out if c is not None]
 
@@ -307,7 +310,7 @@ class TransformersBackend:
         peak = peak_memory_mb(self.device)
         ordered = [results[k] for k in sorted(results, key=lambda k: int(k.rsplit("_", 1)[-1]))]
         out = []
-        for prompt_ids, result in zip(ids, ordered):
+        for prompt_ids, result in zip(ids, ordered, strict=True):
             if result.error:
                 out.append(Completion(text="", finish_reason="error", error=f"generation failed: {result.error}",
                                       prompt_tokens=len(prompt_ids)))

@@ -89,8 +89,9 @@ class ScriptedBackend:
 
     def _answer(self, request: Request) -> Completion:
         text = "\n".join(c for _, c in request.messages)
-        for pattern, rule in self.rules:
+        for pattern, candidate in self.rules:
             if pattern.search(text):
+                rule = candidate
                 break
         else:
             if self.default is None:

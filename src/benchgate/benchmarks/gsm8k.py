@@ -15,7 +15,7 @@ PROMPT = (
 
 
 class GSM8K(Benchmark):
-    """GSM8K (Cobbe et al. 2021, arXiv 2110.14168), test split, zero-shot chat prompt.
+    r"""GSM8K (Cobbe et al. 2021, arXiv 2110.14168), test split, zero-shot chat prompt.
 
     Extractor: :func:`benchgate.scoring.extract_number` on the final text (an explicit
     "The answer is" / ``####`` / ``\\boxed{}`` wins over the last number). Normaliser:

@@ -1,0 +1,1 @@
+"""Benchmark data loaders: local files in the sources' formats, or the hub."""

@@ -58,7 +58,7 @@ def _items(rows: list[dict], where: str) -> list[Item]:
             input={"question": r["question"], "solution": r["answer"]},
             reference=ref,
         )
-        for i, r, ref in zip(ids, rows, refs)
+        for i, r, ref in zip(ids, rows, refs, strict=True)
     ]
 
 

@@ -1,5 +1,6 @@
-"""MMLU (Hendrycks et al. 2021): local ``mmlu/{test,dev}/<subject>_{test,dev}.csv`` or hub
-``cais/mmlu``.
+"""MMLU (Hendrycks et al. 2021) from local subject CSVs or the hub (``cais/mmlu``).
+
+Local: ``mmlu/{test,dev}/<subject>_{test,dev}.csv``.
 
 Local format (shared/data/SOURCES.md): CSV with header ``question,choice0..choice3,answer``,
 answer = 0-based index. The original Berkeley layout (no header, answer letter) is accepted
@@ -83,7 +84,7 @@ def _make_items(rows: list[tuple[str, str, list[str], int]], benchmark: str) -> 
             reference=LABELS[a],
             subject=s,
         )
-        for i, (s, q, c, a) in zip(ids, rows)
+        for i, (s, q, c, a) in zip(ids, rows, strict=True)
     ]
 
 

@@ -34,8 +34,11 @@ def pytest_configure(config: pytest.Config) -> None:
 
 @pytest.hookimpl(tryfirst=True)
 def pytest_xdist_auto_num_workers(config: pytest.Config) -> int:
-    """``-n auto``: one worker per GPU when local models will use GPUs, else one per model
-    (capped at the CPU count), since all items of a model run on one worker."""
+    """Choose the worker count for ``-n auto``.
+
+    One worker per GPU when local models will use GPUs, else one per model (capped at the
+    CPU count), since all items of a model run on one worker.
+    """
     state = get_state(config)
     groups = max(1, len(state.models))
     local = [m for m in state.models if m.backend == "transformers" and m.device != "cpu"]

@@ -344,8 +344,10 @@ PROCESS_REPORT = "benchgate_process"
 
 
 def process_report(config: pytest.Config) -> dict:
-    """Return this process's backend identities and counters (builtins), or {} if it ran
-    no benchmark item."""
+    """Return this process's backend identities and counters (builtins).
+
+    Empty when the process ran no benchmark item.
+    """
     evaluator = config.stash.get(EVALUATOR_KEY, None)
     if evaluator is None:
         return {}

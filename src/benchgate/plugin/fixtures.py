@@ -27,8 +27,10 @@ EVALUATOR_KEY = pytest.StashKey[Evaluator]()
 
 
 def visible_gpus() -> int:
-    """Return the number of CUDA GPUs torch sees (honours CUDA_VISIBLE_DEVICES), 0 without
-    torch or CUDA."""
+    """Return the number of CUDA GPUs torch sees (honours CUDA_VISIBLE_DEVICES).
+
+    0 without torch or CUDA.
+    """
     try:
         import torch
     except ImportError:
@@ -37,8 +39,10 @@ def visible_gpus() -> int:
 
 
 def worker_device(worker_id: str, gpus: int) -> str:
-    """Map an xdist worker id to a device: ``gwN`` -> ``cuda:(N mod gpus)``, the controller
-    (``master``) -> ``cuda:0``; ``cpu`` when there is no GPU.
+    """Map an xdist worker id to a device.
+
+    ``gwN`` -> ``cuda:(N mod gpus)``, the controller (``master``) -> ``cuda:0``; ``cpu``
+    when there is no GPU.
 
     Args:
         worker_id: ``gw0``, ``gw1``... or ``master`` (no xdist).
@@ -110,8 +114,11 @@ def bench_case(request: pytest.FixtureRequest) -> Case:
 @pytest.fixture
 def bench_outcome(request: pytest.FixtureRequest, bench_case: Case, benchgate_evaluator: Evaluator,
                   record_property) -> Outcome:
-    """Generate (batched with the rest of the group, or from the cache) and score this test's
-    item; the outcome is recorded as a test-report property for the controller."""
+    """Generate and score this test's item.
+
+    Generation is batched with the rest of the group (or read from the cache); the outcome
+    is recorded as a test-report property for the controller.
+    """
     record_property(CASE_PROPERTY, {"model": bench_case.model, "benchmark": bench_case.benchmark,
                                     "item_id": bench_case.item_id})
     state = get_state(request.config)

@@ -82,8 +82,11 @@ STATE_KEY = pytest.StashKey[RunState]()
 
 
 def is_controller(config: pytest.Config) -> bool:
-    """True in the process that aggregates results: the xdist controller, or the only
-    process without xdist. Workers have ``config.workerinput``."""
+    """Return True in the process that aggregates results.
+
+    That is the xdist controller, or the only process without xdist. Workers have
+    ``config.workerinput``.
+    """
     return not hasattr(config, "workerinput")
 
 
@@ -98,8 +101,10 @@ def project_root(config: pytest.Config) -> Path:
 
 
 def cache_dir(config: pytest.Config) -> Path | None:
-    """The response cache directory (``--cache-dir``, default ``.benchgate-cache`` in the
-    project root), or None with ``--no-cache``."""
+    """Return the response cache directory, or None with ``--no-cache``.
+
+    ``--cache-dir``, default ``.benchgate-cache`` in the project root.
+    """
     if config.getoption("benchgate_no_cache"):
         return None
     return Path(config.getoption("benchgate_cache_dir") or project_root(config) / ".benchgate-cache")

@@ -1,0 +1,1 @@
+"""Reports: run log, summary (JSON/Markdown), plots, Allure."""
