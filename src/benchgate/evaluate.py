@@ -82,8 +82,8 @@ class Evaluator:
         cache: the response cache, or None to always generate.
 
     Attributes:
-        generated: number of completions actually generated (not read from the cache) in
-            this process; a warm re-run leaves it at 0.
+        generated: number of completions actually generated (not read from the cache, not
+            failed) in this process; a warm re-run leaves it at 0.
     """
 
     def __init__(self, models: dict[str, ModelSpec], factory: BackendFactory,
@@ -160,12 +160,16 @@ class Evaluator:
         if not missing:
             return
         log.info("model %s: generating %d %s completions", model_id, len(missing), name)
-        completions = backend.generate([m[1] for m in missing])
+        try:
+            completions = backend.generate([m[1] for m in missing])
+        except BackendError as exc:  # weights that fail to load: every item is an error
+            self._backends[model_id] = exc
+            completions = [Completion(text="", finish_reason="error", error=str(exc)) for _ in missing]
         if len(completions) != len(missing):  # a backend bug must not misalign answers
             raise RuntimeError(
                 f"backend for {model_id} returned {len(completions)} completions for {len(missing)} requests"
             )
-        self.generated += len(missing)
+        self.generated += sum(1 for c in completions if c.error is None)
         for (item, _, prompt, key), completion in zip(missing, completions, strict=True):
             if self.cache is not None and key is not None:
                 self.cache.put(key, completion, {"model": model_id, "benchmark": name, "item": item.id})

@@ -239,3 +239,17 @@ def test_n0_and_n2_give_the_same_results_and_a_rerun_is_all_cache(project):
     assert all(r["cached"] for r in three.values())
     rerun.stdout.fnmatch_lines(["*0 completions generated, 8 from the response cache*"])
     assert {k: r["status"] for k, r in three.items()} == {k: r["status"] for k, r in two.items()}
+
+
+def test_weights_load_only_when_something_must_be_generated():
+    """A run answered wholly from the cache needs the tokenizer (prompt, cache key), not the
+    weights: the model loads at the first generate."""
+    from benchgate.backends.hf import TransformersBackend
+
+    fresh = TransformersBackend(smollm2(), device="cpu")
+    request = Request.from_messages([{"role": "user", "content": "Hi"}])
+    assert fresh.info().key() and "<|im_start|>user\nHi" in fresh.render(request)
+    assert fresh._model is None
+    (completion,) = fresh.generate([request])
+    assert fresh._model is not None and completion.text
+    fresh.close()

@@ -111,15 +111,19 @@ class TransformersBackend:
         batch_size: prompts decoded together (``spec.batch_size`` overrides it).
         batching: ``continuous`` or ``static`` (see the module docstring).
 
+    The tokenizer loads at once; the weights on the first :meth:`generate` (see
+    :attr:`model`).
+
     Raises:
-        BackendError: the model or tokenizer cannot be loaded; the message names the model
-            id, the cause and the fix.
+        BackendError: the tokenizer (at construction) or the weights (at the first
+            generation) cannot be loaded; the message names the model id, the cause and the
+            fix.
     """
 
     def __init__(
         self, spec: ModelSpec, device: str = "cpu", batch_size: int = 16, batching: str = "continuous"
     ) -> None:
-        from transformers import AutoModelForCausalLM, AutoTokenizer
+        from transformers import AutoTokenizer
 
         self.spec = spec
         self.batch_size = spec.batch_size or batch_size
@@ -140,28 +144,53 @@ class TransformersBackend:
         self._fingerprint = (
             weights_fingerprint(Path(path), spec.gguf_file) if local else f"hub:{path}@{spec.revision or 'main'}"
         )
-        dtype = _DTYPES.get(spec.dtype, "auto")
+        self._path, self._kwargs = path, kwargs
+        self._model: Any = None
+        self._device_map_used: Any = None
         try:
             self.tokenizer = AutoTokenizer.from_pretrained(path, **kwargs)
-            device_map = self._device_map(path, kwargs, dtype)
-            self.model = AutoModelForCausalLM.from_pretrained(
-                path, dtype=dtype, device_map=device_map, **kwargs
-            )
-        except BackendError:
-            raise
         except Exception as exc:  # noqa: BLE001 - every load failure gets the same clear message
-            first = (str(exc).splitlines() or [type(exc).__name__])[0]
-            raise BackendError(
-                f"model '{spec.id}': cannot load '{spec.model}'"
-                + (f" (gguf_file '{spec.gguf_file}')" if spec.gguf_file else "")
-                + f": {type(exc).__name__}: {first[:300]}. Fix: check 'model', 'gguf_file' and "
-                "'revision' in models.yaml (a hub id needs network access or a warm HF cache)."
-            ) from None
-        self.model.eval()
+            raise self._load_error(exc) from None
         self.tokenizer.padding_side = "left"
         if self.tokenizer.pad_token_id is None:
             self.tokenizer.pad_token = self.tokenizer.eos_token
-        self._device_map_used = device_map
+
+    def _load_error(self, exc: Exception) -> BackendError:
+        spec = self.spec
+        first = (str(exc).splitlines() or [type(exc).__name__])[0]
+        return BackendError(
+            f"model '{spec.id}': cannot load '{spec.model}'"
+            + (f" (gguf_file '{spec.gguf_file}')" if spec.gguf_file else "")
+            + f": {type(exc).__name__}: {first[:300]}. Fix: check 'model', 'gguf_file' and "
+            "'revision' in models.yaml (a hub id needs network access or a warm HF cache)."
+        )
+
+    @property
+    def model(self) -> Any:
+        """The model, loaded on first use: a run answered wholly from the response cache
+        needs only the tokenizer (for the prompt and the cache key), never the weights.
+
+        Raises:
+            BackendError: the weights cannot be loaded (names the model, file and fix).
+        """
+        if self._model is None:
+            from transformers import AutoModelForCausalLM
+            from transformers.utils import logging as hf_logging
+
+            hf_logging.disable_progress_bar()  # no tqdm bars in captured test output
+            dtype = _DTYPES.get(self.spec.dtype, "auto")
+            try:
+                device_map = self._device_map(self._path, self._kwargs, dtype)
+                model = AutoModelForCausalLM.from_pretrained(
+                    self._path, dtype=dtype, device_map=device_map, **self._kwargs
+                )
+            except BackendError:
+                raise
+            except Exception as exc:  # noqa: BLE001 - every load failure gets the same clear message
+                raise self._load_error(exc) from None
+            self._model = model.eval()
+            self._device_map_used = device_map
+        return self._model
 
     def _device_map(self, path: str, kwargs: dict[str, Any], dtype: Any) -> Any:
         """Choose ``device_map``: the single device, or ``auto`` for a model too big for it."""
@@ -203,7 +232,7 @@ class TransformersBackend:
                 "system_prompt": self.spec.system_prompt,
                 "transformers": ".".join(transformers.__version__.split(".")[:2]),
             },
-            device=str(self._device_map_used),
+            device=str(self._device_map_used or self.device),
         )
 
     def _messages(self, request: Request) -> list[dict[str, str]]:
@@ -234,6 +263,8 @@ class TransformersBackend:
         Requests with different token caps are generated in separate groups. A failure
         (e.g. out of memory) turns that group's completions into error completions.
         """
+        if requests:
+            self.model  # noqa: B018 - load the weights now: a load failure is a BackendError
         out: list[Completion | None] = [None] * len(requests)
         groups: dict[tuple[int, tuple[str, ...]], list[int]] = {}
         for index, request in enumerate(requests):
@@ -349,6 +380,6 @@ class TransformersBackend:
 
     def close(self) -> None:
         """Drop the model and free accelerator memory."""
-        self.model = None
+        self._model = None
         if torch.cuda.is_available():
             torch.cuda.empty_cache()
