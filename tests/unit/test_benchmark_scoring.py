@@ -267,7 +267,7 @@ def test_sciq_without_support_has_no_passage():
 
 def test_ceval_shots_come_from_the_subjects_dev_split():
     spec = CEval(shots=2)
-    spec._dev = {
+    spec.dev = {
         "law": [
             ("法律的制定机关是____。", ["法院", "立法机关", "检察院", "公安机关"], "B"),
             ("宪法是____。", ["根本法", "普通法", "程序法", "实体法"], "A"),

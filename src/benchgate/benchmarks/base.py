@@ -44,6 +44,13 @@ class Benchmark(abc.ABC):
         if shots < 0:
             raise ValueError(f"shots must be >= 0 (got {shots})")
         self.shots = shots if self.supports_shots else 0
+        #: Few-shot exemplars by subject, filled by :meth:`load` where the source has a dev
+        #: split: ``(question, choices, label)`` tuples.
+        self.dev: dict[str, list] = {}
+
+    def exemplars(self, subject: str) -> list:
+        """Return the first ``shots`` dev exemplars of ``subject`` (empty for zero-shot)."""
+        return self.dev.get(subject, [])[: self.shots]
 
     def settings(self) -> dict[str, Any]:
         """Return the settings that change prompts besides ``version`` (e.g. ``shots``)."""

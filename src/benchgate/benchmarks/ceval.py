@@ -32,19 +32,15 @@ class CEval(Benchmark):
     max_new_tokens = 256
     supports_shots = True
 
-    def __init__(self, shots: int = 0) -> None:
-        super().__init__(shots)
-        self._dev: dict[str, list] = {}
-
     def load(self, source: DataSource) -> list[Item]:
         """Load val items (and dev exemplars for ``--shots``)."""
-        items, self._dev = load_ceval(source)
+        items, self.dev = load_ceval(source)
         return items
 
     def request(self, item: Item) -> Request:
         """Return the chat messages for ``item`` with ``shots`` dev exemplars."""
         subject = item.input["subject"]
-        shots = self._dev.get(subject, [])[: self.shots]
+        shots = self.exemplars(subject)
         instruction = INSTRUCTION.format(subject=item.input["subject_zh"])
         return Request.from_messages(
             multiple_choice_messages(

@@ -43,13 +43,9 @@ class LegalQA(Benchmark):
     supports_shots = True
     stand_in = STAND_IN
 
-    def __init__(self, shots: int = 0) -> None:
-        super().__init__(shots)
-        self._dev: dict[str, list] = {}
-
     def load(self, source: DataSource) -> list[Item]:
         """Load the stand-in or the real set; sets :attr:`stand_in` accordingly."""
-        items, self._dev, is_stand_in = load_legalqa(source)
+        items, self.dev, is_stand_in = load_legalqa(source)
         self.stand_in = STAND_IN if is_stand_in else None
         return items
 
@@ -63,7 +59,7 @@ class LegalQA(Benchmark):
                 [{"role": "user", "content": content}], max_new_tokens=self.max_new_tokens
             )
         subject = item.input["subject"]
-        shots = self._dev.get(subject, [])[: self.shots]
+        shots = self.exemplars(subject)
         instruction = INSTRUCTION.format(subject=subject.replace("_", " "))
         return Request.from_messages(
             multiple_choice_messages(
