@@ -7,6 +7,7 @@ missing completions (cache misses); every item is then scored on its own, in its
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 from collections.abc import Sequence
@@ -40,10 +41,12 @@ class LoadedBenchmark:
     dataset_hash: str = ""
     unavailable: str | None = None
 
+    @functools.cached_property
+    def _by_id(self) -> dict[str, Item]:
+        return {i.id: i for i in self.selected}
+
     def item(self, item_id: str) -> Item:
         """Return the selected item with ``item_id`` (KeyError if absent)."""
-        if not hasattr(self, "_by_id"):
-            self._by_id = {i.id: i for i in self.selected}
         return self._by_id[item_id]
 
 
@@ -214,8 +217,7 @@ class Evaluator:
             latency_s=completion.latency_s,
             peak_memory_mb=completion.peak_memory_mb,
             cached=completion.cached,
-            error=completion.error if score.status is Status.ERROR and completion.error else (
-                score.detail if score.status is Status.ERROR else None),
+            error=(completion.error or score.detail) if score.status is Status.ERROR else None,
             detail=score.detail,
             extra={"reasoning": completion.reasoning} if completion.reasoning else {},
         )

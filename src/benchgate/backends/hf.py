@@ -167,8 +167,10 @@ class TransformersBackend:
 
     @property
     def model(self) -> Any:
-        """The model, loaded on first use: a run answered wholly from the response cache
-        needs only the tokenizer (for the prompt and the cache key), never the weights.
+        """The model, loaded on first use.
+
+        A run answered wholly from the response cache needs only the tokenizer (for the
+        prompt and the cache key), never the weights.
 
         Raises:
             BackendError: the weights cannot be loaded (names the model, file and fix).

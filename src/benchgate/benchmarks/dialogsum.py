@@ -65,6 +65,27 @@ def rouge_l_best(candidate: str, references: Sequence[str]) -> float:
     return max(scorer.score(ref, candidate)["rougeL"].fmeasure for ref in references)
 
 
+def rouge_score(text: str, references: Sequence[str], threshold: float) -> Score:
+    """Score free text by ROUGE-L F1 against the best reference, thresholded.
+
+    Args:
+        text: the model's (non-empty) answer.
+        references: the reference texts.
+        threshold: the F1 at or above which the item counts as correct.
+
+    Returns:
+        A :class:`Score` with ``value`` = the best ROUGE-L F1 in [0, 1] and status correct
+        or incorrect.
+    """
+    value = rouge_l_best(text, references)
+    return Score(
+        Status.CORRECT if value >= threshold else Status.INCORRECT,
+        extracted=text,
+        value=value,
+        detail=f"ROUGE-L F1 {value:.3f} (threshold {threshold})",
+    )
+
+
 def summary_text(final: str) -> str:
     """Strip a leading ``Summary:`` label (and bold markers) from a completion's final text."""
     return _LABEL.sub("", final.strip()).strip()
@@ -99,11 +120,4 @@ class DialogSum(Benchmark):
         summary = summary_text(final)
         if not summary:
             return Score(Status.NO_ANSWER, detail="empty summary")
-        value = rouge_l_best(summary, item.reference)
-        status = Status.CORRECT if value >= THRESHOLD else Status.INCORRECT
-        return Score(
-            status,
-            extracted=summary,
-            value=value,
-            detail=f"ROUGE-L F1 {value:.3f} (threshold {THRESHOLD})",
-        )
+        return rouge_score(summary, item.reference, THRESHOLD)

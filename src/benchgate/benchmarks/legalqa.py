@@ -5,7 +5,7 @@ from __future__ import annotations
 from benchgate.backends.base import Request
 from benchgate.benchmarks.base import Benchmark
 from benchgate.benchmarks.choice import multiple_choice_messages, score_choice
-from benchgate.benchmarks.dialogsum import rouge_l_best
+from benchgate.benchmarks.dialogsum import rouge_score
 from benchgate.datasets.base import DataSource
 from benchgate.datasets.legalqa import STAND_IN, load_legalqa
 from benchgate.datasets.mmlu import LABELS
@@ -75,11 +75,4 @@ class LegalQA(Benchmark):
         answer = final.strip()
         if not answer:
             return Score(Status.NO_ANSWER, detail="empty answer")
-        value = rouge_l_best(answer, [item.reference])
-        status = Status.CORRECT if value >= FREE_TEXT_THRESHOLD else Status.INCORRECT
-        return Score(
-            status,
-            extracted=answer,
-            value=value,
-            detail=f"ROUGE-L F1 {value:.3f} (threshold {FREE_TEXT_THRESHOLD})",
-        )
+        return rouge_score(answer, [item.reference], FREE_TEXT_THRESHOLD)
