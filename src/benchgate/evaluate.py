@@ -66,14 +66,9 @@ class BackendFactory:
 
     def __call__(self, spec: ModelSpec) -> Backend:
         """Load the backend for ``spec`` (raises :class:`BackendError`)."""
-        if spec.backend == "transformers":
-            from benchgate.backends.hf import TransformersBackend
-
-            return TransformersBackend(spec, device=self.device, batch_size=self.batch_size,
-                                       batching=self.batching)
         from benchgate.backends import load_backend
 
-        return load_backend(spec, device=self.device)
+        return load_backend(spec, device=self.device, batch_size=self.batch_size, batching=self.batching)
 
 
 class Evaluator:

@@ -12,13 +12,17 @@ if TYPE_CHECKING:
 __all__ = ["Backend", "BackendInfo", "Request", "load_backend"]
 
 
-def load_backend(spec: ModelSpec, device: str = "cpu") -> Backend:
+def load_backend(
+    spec: ModelSpec, device: str = "cpu", batch_size: int = 16, batching: str = "continuous"
+) -> Backend:
     """Create the backend a models.yaml entry names (imports torch/httpx lazily).
 
     Args:
         spec: the model's validated entry.
         device: the worker's device (``cpu`` or ``cuda:N``) used when ``spec.device`` is
             ``auto``.
+        batch_size: prompts decoded together by local models.
+        batching: ``continuous`` | ``static`` for local models.
 
     Returns:
         A ready :class:`Backend`.
@@ -29,7 +33,7 @@ def load_backend(spec: ModelSpec, device: str = "cpu") -> Backend:
     if spec.backend == "transformers":
         from benchgate.backends.hf import TransformersBackend
 
-        return TransformersBackend(spec, device=device)
+        return TransformersBackend(spec, device=device, batch_size=batch_size, batching=batching)
     if spec.backend == "openai":
         from benchgate.backends.openai_compat import OpenAIBackend
 
