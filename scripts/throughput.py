@@ -55,7 +55,7 @@ def run_reference(data_dir: Path, items: int, batch_size: int, max_new: int) -> 
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
     from benchgate.benchmarks.gsm8k import GSM8K
-    from benchgate.datasets.base import DataSource, select_limit
+    from benchgate.data.sources import DataSource, select_limit
 
     bench = GSM8K()
     chosen = select_limit(bench.load(DataSource(data_dir=data_dir)), items, seed=0)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import importlib.util
 import os
+import re
 from pathlib import Path
 from typing import Any, Literal
 
@@ -24,6 +25,30 @@ BACKENDS = ("transformers", "openai", "scripted")
 DEFAULT_LOCAL_MAX_NEW_TOKENS = 1024
 
 _ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]*$"
+
+#: ``${NAME}`` in a ``base_url``: replaced by environment variable NAME when the URL is used.
+URL_VARIABLE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
+
+
+def url_template_problem(url: str) -> str | None:
+    """Check one ``base_url`` entry before any variable is filled in.
+
+    Rule: ``$`` only as ``${NAME}`` (NAME: letters, digits, ``_``, not starting with a
+    digit); an entry without variables starts with ``http://`` or ``https://``.
+
+    Args:
+        url: one URL as written in models.yaml.
+
+    Returns:
+        None when fine, else the problem and its fix as one sentence.
+    """
+    rest = URL_VARIABLE.sub("", url)
+    if "$" in rest:
+        return (f"{url!r} has a '$' that is not a ${{NAME}} variable; write environment "
+                "variables as ${NAME}")
+    if not URL_VARIABLE.search(url) and not url.startswith(("http://", "https://")):
+        return f"{url!r} is not an http(s) URL; give the API root, e.g. http://127.0.0.1:8000/v1"
+    return None
 
 
 class GenerationSettings(BaseModel):
@@ -73,9 +98,22 @@ class ModelSpec(BaseModel):
         generation: decoding settings (:class:`GenerationSettings`).
         system_prompt: system message prepended to every chat, or None.
         reasoning_format: how reasoning is marked in the output: ``none``,
-            ``think-tags`` (``<think>...</think>``) or ``harmony`` (gpt-oss channels).
+            ``think-tags`` (a reasoning block between delimiters: ``<think>...</think>``
+            and the other built-in pairs of
+            :data:`benchgate.scoring.extract.reasoning.BUILTIN_DELIMITERS`) or
+            ``harmony`` (gpt-oss channels).
+        reasoning_delimiters: the model's own ``[open, close]`` reasoning delimiters
+            (literal strings, e.g. ``["<|begin_thought|>", "<|end_thought|>"]``), used in
+            addition to the built-in pairs; implies ``reasoning_format: think-tags`` when
+            that is not set, and is refused with ``none`` or ``harmony``.
         batch_size: prompts per batch (transformers) overriding ``--batch-size``.
-        base_url: server URL for ``openai``, e.g. ``http://127.0.0.1:8000/v1``.
+        base_url: server URL for ``openai``, e.g. ``http://127.0.0.1:8000/v1``, or a list
+            of URLs: replicas of the same model (vLLM data-parallel copies, nodes behind no
+            load balancer), see :meth:`base_urls`. ``${NAME}`` is replaced by environment
+            variable ``NAME`` when the URL is used (an unset one is reported at start).
+        model_alias_ok: ``openai`` only: True when ``model`` is meant as an alias the server
+            does not list (single-model servers such as llama.cpp answer under any name);
+            without it a name the server does not list is refused at start.
         api_key_env: name of the environment variable holding the API key (the key itself
             is never written to models.yaml, reports or logs).
         max_concurrency: concurrent requests to the server (> 0).
@@ -98,13 +136,38 @@ class ModelSpec(BaseModel):
     generation: GenerationSettings = Field(default_factory=GenerationSettings)
     system_prompt: str | None = None
     reasoning_format: Literal["none", "think-tags", "harmony"] = "none"
+    reasoning_delimiters: list[str] | None = None
     batch_size: int | None = Field(None, gt=0)
-    base_url: str | None = None
+    base_url: str | list[str] | None = None
+    model_alias_ok: bool = False
     api_key_env: str | None = None
     max_concurrency: int = Field(8, gt=0, le=1024)
     timeout_s: float = Field(300.0, gt=0)
     retries: int = Field(3, ge=0, le=20)
     reasoning_effort: Literal["low", "medium", "high"] | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _delimiters_imply_think_tags(cls, data: Any) -> Any:
+        if isinstance(data, dict) and data.get("reasoning_delimiters") is not None:
+            if data.get("reasoning_format") is None:
+                data = {**data, "reasoning_format": "think-tags"}
+        return data
+
+    @field_validator("reasoning_delimiters")
+    @classmethod
+    def _check_reasoning_delimiters(cls, value: list[str] | None, info: Any) -> list[str] | None:
+        from benchgate.scoring.extract.reasoning import check_delimiters
+
+        pair = check_delimiters(value)
+        fmt = info.data.get("reasoning_format")
+        if pair is not None and fmt != "think-tags":
+            raise ValueError(
+                f"reasoning_delimiters apply to reasoning_format 'think-tags', but this entry "
+                f"sets reasoning_format '{fmt}'; set reasoning_format: think-tags (or remove "
+                "reasoning_delimiters)"
+            )
+        return None if pair is None else list(pair)
 
     @field_validator("device")
     @classmethod
@@ -115,6 +178,25 @@ class ModelSpec(BaseModel):
             return value
         raise ValueError("must be auto, cpu, cuda, cuda:N or mps")
 
+    @field_validator("base_url", mode="before")
+    @classmethod
+    def _check_base_url(cls, value: Any) -> Any:
+        if value is None:
+            return None
+        urls = [value] if isinstance(value, str) else value
+        if not isinstance(urls, list) or not urls or not all(isinstance(u, str) for u in urls):
+            raise ValueError(
+                "give one URL (base_url: http://HOST:PORT/v1) or a non-empty YAML list of URLs, "
+                "one per replica"
+            )
+        for url in urls:
+            problem = url_template_problem(url)
+            if problem:
+                raise ValueError(problem)
+        if len({u.rstrip("/") for u in urls}) != len(urls):
+            raise ValueError("a replica URL is listed twice; list each replica once")
+        return value
+
     @model_validator(mode="after")
     def _check_backend_fields(self) -> ModelSpec:
         if self.backend == "openai":
@@ -124,7 +206,36 @@ class ModelSpec(BaseModel):
                 raise ValueError("gguf_file applies to backend 'transformers' only")
         elif self.base_url:
             raise ValueError("base_url applies to backend 'openai' only")
+        elif self.model_alias_ok:
+            raise ValueError("model_alias_ok applies to backend 'openai' only")
         return self
+
+    def base_urls(self) -> list[str]:
+        """Return the server URLs (one per replica) with ``${NAME}`` variables filled in.
+
+        Returns:
+            The URLs in models.yaml order, trailing ``/`` removed; empty without ``base_url``.
+
+        Raises:
+            ConfigError: a ``${NAME}`` names an environment variable that is unset or empty
+                (the message names the entry, the field, the variable and the fix).
+        """
+        raw = [self.base_url] if isinstance(self.base_url, str) else list(self.base_url or [])
+        urls = []
+        for template in raw:
+            def fill(match: re.Match[str], template: str = template) -> str:
+                value = os.environ.get(match.group(1), "")
+                if not value:
+                    raise ConfigError(
+                        f"model '{self.id}', field 'base_url' ({template!r}): environment "
+                        f"variable {match.group(1)} is not set. Fix: export "
+                        f"{match.group(1)}=http://HOST:PORT/v1 before the run, or write the URL "
+                        "in models.yaml."
+                    )
+                return value
+
+            urls.append(URL_VARIABLE.sub(fill, template).rstrip("/"))
+        return urls
 
     def is_reasoning(self) -> bool:
         """Return True for reasoning models.
@@ -182,11 +293,35 @@ class ModelSpec(BaseModel):
 
 
 class ModelsFile(BaseModel):
-    """The whole models.yaml: ``models`` (a non-empty list of :class:`ModelSpec`)."""
+    """The whole models.yaml.
+
+    Attributes:
+        models: a non-empty list of :class:`ModelSpec`.
+        benchmarks: the benchmarks a run of this file must measure (names as in reports,
+            e.g. ``[gsm8k, mmlu]``), or None. A listed benchmark that is not measured (no
+            data, not collected, no outcome) fails the gate; without the list, a benchmark
+            skipped for missing data is only named in the verdict. ``--benchmarks``
+            overrides it.
+    """
 
     model_config = ConfigDict(extra="forbid")
 
     models: list[ModelSpec] = Field(min_length=1)
+    benchmarks: list[str] | None = None
+
+    @field_validator("benchmarks")
+    @classmethod
+    def _check_benchmarks(cls, value: list[str] | None) -> list[str] | None:
+        if value is None:
+            return None
+        if not value:
+            raise ValueError("list at least one benchmark, or remove the key")
+        for name in value:
+            if not re.fullmatch(r"[a-z0-9_.-]+", name):
+                raise ValueError(f"{name!r} is not a benchmark name (lowercase, e.g. gsm8k)")
+        if len(set(value)) != len(value):
+            raise ValueError("a benchmark is listed twice")
+        return value
 
 
 _FIXES = {
@@ -304,13 +439,22 @@ def _describe(path: Path, raw: dict[str, Any], err: dict[str, Any]) -> str:
 
 
 def load_models(path: str | os.PathLike[str]) -> list[ModelSpec]:
+    """Read and validate a models.yaml file; return its model specs in file order.
+
+    Raises:
+        ConfigError: see :func:`load_models_file`.
+    """
+    return load_models_file(path).models
+
+
+def load_models_file(path: str | os.PathLike[str]) -> ModelsFile:
     """Read and validate a models.yaml file.
 
     Args:
         path: the file to read.
 
     Returns:
-        The model specs in file order.
+        The validated file: model specs in file order and the required benchmarks.
 
     Raises:
         ConfigError: the file is missing, is not UTF-8 YAML (a key repeated in one mapping
@@ -373,7 +517,7 @@ def load_models(path: str | os.PathLike[str]) -> list[ModelSpec]:
             problems.append(f"{path}: models[{index}] (id '{spec.id}'), field 'gguf_file': {problem}")
     if problems:
         raise ConfigError("\n".join(problems))
-    return parsed.models
+    return parsed
 
 
 def select_models(models: list[ModelSpec], wanted: str | None, source: str) -> list[ModelSpec]:

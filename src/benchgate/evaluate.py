@@ -7,16 +7,20 @@ missing completions (cache misses); every item is then scored on its own, in its
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import json
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
+from typing import Any
 
 from benchgate.backends.base import Backend, BackendInfo, Request
 from benchgate.backends.cache import ResponseCache, cache_key
 from benchgate.benchmarks.base import Benchmark
 from benchgate.config import ModelSpec
+from benchgate.energy import EnergyMonitor, with_energy
 from benchgate.errors import BackendError
 from benchgate.records import Completion, Item, Outcome, Score, Status
 
@@ -31,7 +35,7 @@ class LoadedBenchmark:
         spec: the configured :class:`Benchmark` instance.
         items: every item of the split (empty when unavailable).
         selected: the items this run evaluates (after ``--limit``).
-        dataset_hash: hash of ``items`` (see :func:`benchgate.datasets.base.dataset_hash`).
+        dataset_hash: hash of ``items`` (see :func:`benchgate.data.sources.dataset_hash`).
         unavailable: why the data could not be loaded, with the fix; None when loaded.
     """
 
@@ -58,17 +62,24 @@ class BackendFactory:
         device: the worker's device for ``device: auto`` models.
         batch_size: prompts per batch for local models.
         batching: ``continuous`` | ``static`` for local models.
+        store_dir: converted model copies, cards and render memos (``<cache>/models``), or
+            None for none.
+        threads: CPU threads for local models on the CPU (None: torch's default).
     """
 
     device: str = "cpu"
     batch_size: int = 16
     batching: str = "continuous"
+    store_dir: str | None = None
+    threads: int | None = None
 
     def __call__(self, spec: ModelSpec) -> Backend:
         """Load the backend for ``spec`` (raises :class:`BackendError`)."""
         from benchgate.backends import load_backend
 
-        return load_backend(spec, device=self.device, batch_size=self.batch_size, batching=self.batching)
+        return load_backend(spec, device=self.device, batch_size=self.batch_size,
+                            batching=self.batching, store_dir=self.store_dir,
+                            threads=self.threads)
 
 
 class Evaluator:
@@ -78,18 +89,30 @@ class Evaluator:
         models: the selected models by id.
         factory: builds a backend for a model (called at most once per model).
         cache: the response cache, or None to always generate.
+        replicas: replica model id -> the model it repeats (``--noise-floor``); a
+            replica's missing completions are generated in reverse order.
+        progress: ``progress(model, benchmark, total)`` gives a context manager around each
+            ``backend.generate`` call that listens to the backend's progress reports
+            (:meth:`benchgate.plugin.progress.ProgressWriter.task`); None for none.
 
     Attributes:
         generated: number of completions actually generated (not read from the cache, not
             failed) in this process; a warm re-run leaves it at 0.
+        energy: measures each generated batch (:class:`benchgate.energy.EnergyMonitor`);
+            see :meth:`energy_status`.
     """
 
     def __init__(self, models: dict[str, ModelSpec], factory: BackendFactory,
-                 cache: ResponseCache | None) -> None:
+                 cache: ResponseCache | None, replicas: dict[str, str] | None = None,
+                 progress: Callable[[str, str, int], AbstractContextManager[Any]] | None = None,
+                 ) -> None:
         self.models = models
         self.factory = factory
         self.cache = cache
+        self.replicas = dict(replicas or {})
+        self.progress = progress or (lambda model, benchmark, total: contextlib.nullcontext())
         self.generated = 0
+        self.energy = EnergyMonitor()  # energy per batch of generated completions
         self._backends: dict[str, Backend | BackendError] = {}
         self._infos: dict[str, BackendInfo] = {}
         self._completions: dict[tuple[str, str, str], tuple[str, Completion]] = {}
@@ -133,6 +156,8 @@ class Evaluator:
         """
         name = bench.spec.name
         todo = [i for i in items if (model_id, name, i.id) not in self._completions]
+        if model_id in self.replicas:  # an A/A replica (--noise-floor): other batch order
+            todo.reverse()
         if not todo:
             return
         try:
@@ -158,11 +183,17 @@ class Evaluator:
         if not missing:
             return
         log.info("model %s: generating %d %s completions", model_id, len(missing), name)
+        info = self._infos[model_id]
+        window = self.energy.start(model_id, info.backend, info.device)
         try:
-            completions = backend.generate([m[1] for m in missing])
+            with self.progress(model_id, name, len(missing)):
+                completions = backend.generate([m[1] for m in missing])
         except BackendError as exc:  # weights that fail to load: every item is an error
             self._backends[model_id] = exc
             completions = [Completion(text="", finish_reason="error", error=str(exc)) for _ in missing]
+        finally:
+            batch_j = self.energy.stop(model_id, window)
+        completions = with_energy(completions, batch_j)  # by token share (benchgate.energy)
         if len(completions) != len(missing):  # a backend bug must not misalign answers
             raise RuntimeError(
                 f"backend for {model_id} returned {len(completions)} completions for {len(missing)} requests"
@@ -188,7 +219,9 @@ class Evaluator:
         self.ensure(model_id, bench, list(group) or [item])
         prompt, completion = self._completions[(model_id, bench.spec.name, item.id)]
         try:
-            score = bench.spec.score(item, completion, spec.reasoning_format)
+            score = bench.spec.score(
+                item, completion, spec.reasoning_format, spec.reasoning_delimiters
+            )
         except Exception as exc:  # noqa: BLE001 - a scorer crash is an error outcome, not a lost item
             log.exception("scoring %s/%s failed", bench.spec.name, item.id)
             score = Score(Status.ERROR, detail=f"scoring failed: {type(exc).__name__}: {exc}")
@@ -214,11 +247,29 @@ class Evaluator:
             cached=completion.cached,
             error=(completion.error or score.detail) if score.status is Status.ERROR else None,
             detail=score.detail,
+            extraction_rule=score.rule,
+            no_answer_kind=score.no_answer_kind,
+            sandbox=score.sandbox,
+            batch_wall_s=completion.batch_wall_s,
+            energy_j=completion.energy_j,
+            replica=completion.replica,
             extra={"reasoning": completion.reasoning} if completion.reasoning else {},
         )
 
+    def energy_status(self) -> dict[str, dict]:
+        """Return, per model, how its energy per completion was measured, or why not.
+
+        Once per process and model, builtins only: see
+        :meth:`benchgate.energy.EnergyMonitor.status` (method, devices, reason,
+        apportioned_by, batches, joules...). Completions read from the response cache keep
+        the ``energy_j`` stored with them (measured when they were generated) and are not
+        counted here.
+        """
+        return self.energy.status()
+
     def close(self) -> None:
         """Close every loaded backend."""
+        self.energy.close()
         for backend in self._backends.values():
             if not isinstance(backend, BackendError):
                 backend.close()

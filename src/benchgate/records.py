@@ -79,6 +79,13 @@ class Completion:
         peak_memory_mb: peak accelerator memory (or process RSS on the CPU) in MiB while
             this completion's batch ran, or None if not measured.
         cached: True when this completion was read from the response cache.
+        batch_wall_s: wall-clock seconds of the whole batch (or concurrent request
+            window) this completion was generated in, or None when not batched/measured;
+            ``latency_s`` is this completion's own time to its last token.
+        energy_j: energy in joules apportioned to this completion (GPU by NVML, CPU package
+            by RAPL; by token share of its batch), or None when not measurable.
+        replica: the server replica (``base_url``) that answered, for multi-replica
+            models, else None.
     """
 
     text: str
@@ -91,6 +98,9 @@ class Completion:
     reasoning_tokens: int | None = None
     peak_memory_mb: float | None = None
     cached: bool = False
+    batch_wall_s: float | None = None
+    energy_j: float | None = None
+    replica: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """Return the completion as a dict of builtins."""
@@ -113,12 +123,22 @@ class Score:
         value: a graded score in [0, 1] where the benchmark has one (e.g. ROUGE-L), else
             None; ``status`` is then the documented thresholding of it.
         detail: a short human-readable explanation (e.g. the failing assertion).
+        rule: the extraction rule that produced ``extracted`` (e.g. ``marker``,
+            ``boxed``, ``option-text``), or the reason none did; used to group outcomes in
+            reports. None when the scorer has no rules.
+        no_answer_kind: for ``no_answer``, its sub-kind (e.g. ``reasoning_only``: an answer
+            appears only in the reasoning the server returned separately); else None.
+        sandbox: for executed code, the isolation level it ran under (``full`` or
+            ``none``); else None.
     """
 
     status: Status
     extracted: str | None = None
     value: float | None = None
     detail: str | None = None
+    rule: str | None = None
+    no_answer_kind: str | None = None
+    sandbox: str | None = None
 
 
 @dataclass
@@ -150,6 +170,14 @@ class Outcome:
         error: error message for ``error`` outcomes, else None.
         detail: scorer detail, else None.
         nodeid: the pytest node id.
+        extraction_rule: :attr:`Score.rule`.
+        no_answer_kind: :attr:`Score.no_answer_kind`.
+        sandbox: :attr:`Score.sandbox`.
+        batch_wall_s: :attr:`Completion.batch_wall_s`.
+        energy_j: :attr:`Completion.energy_j`.
+        replica: :attr:`Completion.replica`.
+        extra: anything else worth keeping (e.g. ``reasoning``: the server's separate
+            reasoning text), builtins only.
     """
 
     model: str
@@ -174,6 +202,12 @@ class Outcome:
     error: str | None = None
     detail: str | None = None
     nodeid: str = ""
+    extraction_rule: str | None = None
+    no_answer_kind: str | None = None
+    sandbox: str | None = None
+    batch_wall_s: float | None = None
+    energy_j: float | None = None
+    replica: str | None = None
     extra: dict[str, Any] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:

@@ -11,7 +11,8 @@ import pytest
 from benchgate.backends import load_backend
 from benchgate.backends.base import Request
 from benchgate.backends.openai_compat import OpenAIBackend, _parse_retry_after
-from benchgate.errors import BackendError
+from benchgate.config import load_models
+from benchgate.errors import BackendError, ConfigError
 
 URL = "http://127.0.0.1:9/v1"  # never contacted in this module
 
@@ -100,9 +101,27 @@ def test_missing_api_key_variable_is_a_clear_error(make_spec, monkeypatch):
         OpenAIBackend(make_spec(URL, api_key_env="BENCHGATE_TEST_UNSET_KEY"))
 
 
-def test_base_url_without_scheme_is_a_clear_error(make_spec):
-    with pytest.raises(BackendError, match="not an http"):
-        OpenAIBackend(make_spec("127.0.0.1:8000/v1"))
+def test_base_url_without_scheme_is_a_config_error_naming_file_entry_and_field(tmp_path):
+    models = tmp_path / "models.yaml"
+    models.write_text(
+        "models:\n  - id: served\n    backend: openai\n    model: m\n"
+        "    base_url: [http://127.0.0.1:8000/v1, 127.0.0.1:8001/v1]\n"
+    )
+    with pytest.raises(ConfigError) as info:
+        load_models(models)
+    message = str(info.value)
+    assert f"{models}: models[0] (id 'served'), field 'base_url'" in message
+    assert "'127.0.0.1:8001/v1' is not an http(s) URL" in message
+    assert "http://127.0.0.1:8000/v1" in message  # the fix shows the form
+
+
+def test_a_variable_that_expands_to_a_non_url_is_refused_by_the_backend(make_spec, monkeypatch):
+    monkeypatch.setenv("BENCHGATE_TEST_URL", "127.0.0.1:8000/v1")
+    with pytest.raises(BackendError, match="'127.0.0.1:8000/v1' is not an http"):
+        OpenAIBackend(make_spec("${BENCHGATE_TEST_URL}"))
+    monkeypatch.delenv("BENCHGATE_TEST_URL")
+    with pytest.raises(BackendError, match="environment variable BENCHGATE_TEST_URL is not set"):
+        OpenAIBackend(make_spec("${BENCHGATE_TEST_URL}"))
 
 
 def test_empty_batch_and_closed_backend(make_spec):

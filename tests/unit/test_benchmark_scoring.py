@@ -4,6 +4,9 @@ Completions are of the kinds real models produce: SmolLM2-135M-Instruct's short 
 (``B. Store it in the refrigerator ...``, runaway dialogue continuations), chat models'
 worded answers, reasoning models' ``<think>`` blocks (closed, or cut off by the token cap)
 and backend failures. Every spec is checked for correct / incorrect / no_answer / error.
+
+Past 600 lines on purpose: the items and completions defined here are shared by every
+benchmark's cases, including issue 12's (last section), which would otherwise repeat them.
 """
 
 from __future__ import annotations
@@ -14,16 +17,17 @@ import pytest
 
 from benchgate.benchmarks.ceval import CEval
 from benchgate.benchmarks.choice import format_question, label_phrase, multiple_choice_messages
-from benchgate.benchmarks.dialogsum import THRESHOLD, DialogSum, rouge_l_best, summary_text
+from benchgate.benchmarks.dialogsum import THRESHOLD, DialogSum, summary_text
 from benchgate.benchmarks.finqa import FinQA, render_table
-from benchgate.benchmarks.legalqa import FREE_TEXT_THRESHOLD, LegalQA
+from benchgate.benchmarks.gsm8k import GSM8K
+from benchgate.benchmarks.legalqa import FREE_TEXT_THRESHOLD, STAND_IN, LegalQA
 from benchgate.benchmarks.medqa import MedQA
 from benchgate.benchmarks.mgsm import MGSM, mgsm_number
 from benchgate.benchmarks.mmlu import MMLU
 from benchgate.benchmarks.piqa import PIQA
 from benchgate.benchmarks.sciq import SciQ
-from benchgate.datasets.legalqa import STAND_IN
 from benchgate.records import Completion, Item, Status
+from benchgate.scoring.rouge import rouge_l_best
 
 
 def done(text: str, finish: str = "stop") -> Completion:
@@ -179,7 +183,8 @@ def test_mmlu_prompt_unchanged_by_the_shared_choice_module():
     ]
     from benchgate.benchmarks import mmlu
 
-    assert mmlu.format_question is format_question and MMLU.version == 1
+    # Version 2 is the shared choice scoring path (issue 12); the prompt is unchanged.
+    assert mmlu.format_question is format_question and MMLU.version == 2
 
 
 def test_label_phrase():
@@ -409,12 +414,12 @@ CASES = [
         done("(1200.5 - 1052.0) / 1052.0 = 0.1412. The answer is 14.1%."),
         "none",
         Status.CORRECT,
-        "14.1",
+        "14.1%",
     ),
     (FinQA(), FINQA_PCT, done("The answer is 0.141"), "none", Status.CORRECT, "0.141"),
     (FinQA(), FINQA_PCT, done("The answer is 148.5"), "none", Status.INCORRECT, "148.5"),
     (FinQA(), FINQA_PCT, done("Net revenue increased."), "none", Status.NO_ANSWER, None),
-    (FinQA(), FINQA_EXE_ONLY, done("The ratio is 35%."), "none", Status.CORRECT, "35"),
+    (FinQA(), FINQA_EXE_ONLY, done("The ratio is 35%."), "none", Status.CORRECT, "35%"),
     (
         FinQA(),
         FINQA_YES,
@@ -509,7 +514,7 @@ def test_legalqa_free_text_scores():
 
 
 def test_legalqa_stand_in_label_follows_the_data(tmp_path):
-    from benchgate.datasets.base import DataSource
+    from benchgate.data.sources import DataSource
 
     assert LegalQA.stand_in == STAND_IN
     spec = LegalQA()
@@ -553,7 +558,7 @@ DATA = Path(__file__).resolve().parents[3] / "shared" / "data"
 @pytest.mark.skipif(not (DATA / "SOURCES.md").is_file(), reason=f"no benchmark data at {DATA}")
 @pytest.mark.parametrize("cls", [SciQ, PIQA, MedQA, CEval, LegalQA, MGSM, DialogSum])
 def test_every_real_item_has_a_prompt(cls):
-    from benchgate.datasets.base import DataSource
+    from benchgate.data.sources import DataSource
 
     spec = cls(shots=5)
     for item in spec.load(DataSource(data_dir=DATA)):
@@ -566,3 +571,214 @@ def test_every_real_item_has_a_prompt(cls):
         else:
             key = "dialogue" if cls is DialogSum else "question"
             assert item.input[key][:40] in text, item.id
+
+
+# --------------------------------------------------------------------------------------
+# Issue 12: scoring that reads real answers (benchmark level)
+# --------------------------------------------------------------------------------------
+
+MMLU_ITEM = Item(
+    id="high_school_biology-1",
+    benchmark="mmlu",
+    input={
+        "question": "Which organelle produces most of the ATP in a eukaryotic cell?",
+        "choices": ["nucleus", "mitochondria", "ribosome", "Golgi apparatus"],
+        "subject": "high_school_biology",
+    },
+    reference="B",
+    subject="high_school_biology",
+)
+GSM_ITEM = Item(
+    id="gsm-janet",
+    benchmark="gsm8k",
+    input={
+        "question": "Janet's ducks lay 16 eggs per day. She eats three for breakfast and bakes "
+        "muffins with four. She sells the remainder for $2 each. How much does she make?"
+    },
+    reference="18",
+)
+FINQA_20 = Item(
+    id="X_2012_page_4.pdf-1",
+    benchmark="finqa",
+    input={**FINQA_INPUT, "exe_ans": "0.2", "question": "what was the growth rate?"},
+    reference="20%",
+)
+FINQA_NEG = Item(
+    id="X_2012_page_5.pdf-1",
+    benchmark="finqa",
+    input={**FINQA_INPUT, "exe_ans": "-1234", "question": "what was the net change?"},
+    reference="-1234",
+)
+
+
+def test_every_choice_benchmark_shares_one_scoring_path():
+    from benchgate.benchmarks.choice import ChoiceBenchmark
+
+    for cls in (MMLU, SciQ, PIQA, MedQA, CEval):
+        assert issubclass(cls, ChoiceBenchmark), cls
+        assert cls.score_final is ChoiceBenchmark.score_final, f"{cls.__name__} scores its own way"
+    assert issubclass(LegalQA, ChoiceBenchmark)
+    # LegalQA's multiple-choice items go through the same path as MMLU's
+    item = Item(id="x", benchmark="legalqa", input=dict(MMLU_ITEM.input), reference="B")
+    for text in ("\\boxed{mitochondria}", "Réponse : B", "Answer: after weighing both, B"):
+        assert LegalQA().score(item, done(text), "none") == MMLU().score(item, done(text), "none")
+
+
+@pytest.mark.parametrize(
+    ("text", "status", "extracted", "rule"),
+    [
+        ("\\boxed{mitochondria}", Status.CORRECT, "B", "option-text"),  # issue 12 kind 4
+        ("The answer is: the mitochondria", Status.CORRECT, "B", "option-text"),
+        ("Answer: Golgi apparatus", Status.INCORRECT, "D", "option-text"),
+        ("The answer is: an organelle", Status.NO_ANSWER, None, "no-label"),
+        ("Réponse : B", Status.CORRECT, "B", "marker"),
+        (
+            "(A) looks plausible.\n\nQuestion: Which organelle produces most of the ATP in a "
+            "eukaryotic cell?\nThe answer is B",
+            Status.CORRECT,
+            "B",
+            "marker",
+        ),
+        (
+            "Only (B) fits.\n\nQuestion: What is the capital of France?\nAnswer: A",
+            Status.CORRECT,
+            "B",
+            "weak-label",
+        ),
+    ],
+)
+def test_mmlu_reads_option_texts_and_questions(text, status, extracted, rule):
+    score = MMLU().score(MMLU_ITEM, done(text), "none")
+    assert (score.status, score.extracted, score.rule) == (status, extracted, rule)
+
+
+@pytest.mark.parametrize(
+    ("text", "finish", "status", "extracted"),
+    [
+        (
+            f"Let me see, 5 + 3 = 8.\n\nQuestion: {GSM_ITEM.input['question']}\nThe answer is 18",
+            "stop",
+            Status.CORRECT,
+            "18",
+        ),
+        (
+            "She makes 18 dollars.\n\nQuestion: Weng earns $12 an hour. How much for 50 "
+            "minutes?\nThe answer is 10",
+            "stop",
+            Status.CORRECT,
+            "18",
+        ),
+        ("The answer is not 20; it is 18", "stop", Status.CORRECT, "18"),
+        ("The answer is not 20.", "stop", Status.NO_ANSWER, None),
+        ("16 - 3 - 4 = 9 and 9 * 2 =", "length", Status.NO_ANSWER, None),
+    ],
+)
+def test_gsm8k_kinds(text, finish, status, extracted):
+    score = GSM8K().score(GSM_ITEM, done(text, finish), "none")
+    assert (score.status, score.extracted) == (status, extracted)
+
+
+@pytest.mark.parametrize(
+    ("item", "text", "status", "extracted"),
+    [
+        # issue 12 kind 8: the explicit answer wins over a later "No further ..."
+        (FINQA_YES, "The answer is yes. No further analysis is needed.", Status.CORRECT, "yes"),
+        (FINQA_YES, "Yes, it was greater. No other year comes close.", Status.CORRECT, "yes"),
+        (FINQA_YES, "No further data is given.", Status.NO_ANSWER, None),
+        (FINQA_YES, "Yes or no? Revenue rose by 8.0.", Status.NO_ANSWER, None),
+        (FINQA_YES, "The answer is no.", Status.INCORRECT, "no"),
+        # the percent sign keeps its scale: 0.2% and 2000% are not 20%
+        (FINQA_20, "The answer is 0.2%.", Status.INCORRECT, "0.2%"),
+        (FINQA_20, "The answer is 2000%.", Status.INCORRECT, "2000%"),
+        (FINQA_20, "The answer is 20%.", Status.CORRECT, "20%"),
+        (FINQA_20, "The answer is 0.2.", Status.CORRECT, "0.2"),
+        (FINQA_20, "The answer is 20.", Status.CORRECT, "20"),
+        (FINQA_20, "The answer is 0.002.", Status.INCORRECT, "0.002"),
+        # accounting negatives
+        (FINQA_NEG, "The net change is (1,234).", Status.CORRECT, "-1234"),
+        (FINQA_NEG, "The answer is ($1,234).", Status.CORRECT, "-1234"),
+        (FINQA_NEG, "The answer is 1,234.", Status.INCORRECT, "1234"),
+    ],
+)
+def test_finqa_kinds(item, text, status, extracted):
+    score = FinQA().score(item, done(text), "none")
+    assert (score.status, score.extracted) == (status, extracted), score
+
+
+def test_finqa_exe_ans_is_put_on_the_reference_scale():
+    from benchgate.benchmarks.finqa import exe_in_reference_scale
+
+    assert exe_in_reference_scale("20%", "0.2") == "20%"
+    assert exe_in_reference_scale("14.1%", "14.116") == "14.116%"
+    assert exe_in_reference_scale("14.1%", "0.14116") == "14.116%"
+    assert exe_in_reference_scale("20%", "0.9") is None  # the fields disagree
+    assert exe_in_reference_scale("0.35", "0.35") == "0.35"
+    assert exe_in_reference_scale("20%", None) is None
+
+
+def server_split(text, reasoning, finish="stop"):
+    return Completion(text=text, finish_reason=finish, reasoning=reasoning)
+
+
+@pytest.mark.parametrize(
+    ("spec", "item", "completion", "fmt", "kind"),
+    [
+        # an answer present only in the server's separate reasoning field
+        (MMLU(), MMLU_ITEM, server_split("", "So the answer is B."), "none", "reasoning_only"),
+        (
+            GSM8K(),
+            GSM_ITEM,
+            server_split("I cannot tell.", "9 * 2 = 18. The answer is 18."),
+            "none",
+            "reasoning_only",
+        ),
+        # ... or only in the in-text reasoning block
+        (
+            GSM8K(),
+            GSM_ITEM,
+            done("<think>The answer is 18.</think>Sorry, I am not sure."),
+            "think-tags",
+            "reasoning_only",
+        ),
+        # reasoning without an explicit answer is a plain format failure
+        (GSM8K(), GSM_ITEM, server_split("", "9 * 2 = 18"), "none", "format"),
+        # the server's reasoning was cut by the token cap before any content
+        (GSM8K(), GSM_ITEM, server_split("", "9 * 2 =", "length"), "none", "reasoning_unfinished"),
+        (
+            GSM8K(),
+            GSM_ITEM,
+            done("<think>9 * 2 = 18", "length"),
+            "think-tags",
+            "reasoning_unfinished",
+        ),
+        (MMLU(), MMLU_ITEM, done("I am not sure.", "length"), "none", "truncated"),
+        (MMLU(), MMLU_ITEM, done("I am not sure."), "none", "format"),
+    ],
+)
+def test_no_answer_kinds(spec, item, completion, fmt, kind):
+    score = spec.score(item, completion, fmt)
+    assert score.status is Status.NO_ANSWER and score.extracted is None
+    assert score.no_answer_kind == kind, score
+
+
+def test_reasoning_only_detail_names_the_answer():
+    score = GSM8K().score(GSM_ITEM, server_split("", "The answer is 18."), "none")
+    assert "'18'" in score.detail and "reasoning" in score.detail
+
+
+def test_boxed_inside_custom_reasoning_never_beats_the_final_answer():
+    text = "<<plan>>quick guess \\boxed{17}<</plan>>16 - 3 - 4 = 9, 9 * 2 = 18. The answer is 18."
+    score = GSM8K().score(GSM_ITEM, done(text), "think-tags", ["<<plan>>", "<</plan>>"])
+    assert (score.status, score.extracted) == (Status.CORRECT, "18")
+    # and the built-in pairs need no configuration
+    kimi = "◁think▷quick guess \\boxed{17}◁/think▷The answer is 18."
+    assert GSM8K().score(GSM_ITEM, done(kimi), "none").extracted == "18"
+
+
+def test_changed_benchmarks_bumped_their_version():
+    from benchgate.benchmarks.humaneval import HumanEval
+
+    # issue 12 changed every benchmark's extraction except DialogSum's
+    for cls in (MMLU, SciQ, PIQA, MedQA, CEval, GSM8K, MGSM, FinQA, HumanEval):
+        assert cls.version >= 2, cls
+    assert LegalQA.version >= 3

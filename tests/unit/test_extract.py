@@ -342,7 +342,8 @@ NUMBER_ROWS = [
     ("de-both", "Sie zahlt 1.250,50 €.", "1250.5", {"decimal_comma": True}),
     ("de-english-decimal", "Die Antwort lautet 3.5.", "3.5", {"decimal_comma": True}),
     ("fr-space-group", "La réponse est 1 250.", "1250", {"decimal_comma": True}),
-    ("fr-space-group-english-mode", "La réponse est 1 250.", "1", {}),
+    # issue 12 kind 7: a one-digit group right after an answer marker joins its group
+    ("fr-space-group-english-mode", "La réponse est 1 250.", "1250", {}),
     ("de-many-commas", "Die Antwort lautet 1,250,000.", "1250000", {"decimal_comma": True}),
     ("multi-dot-groups", "The answer is 1.250.000", "1250000", {}),
     # --- leaked tokens and harmony -----------------------------------------------------

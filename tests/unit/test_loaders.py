@@ -21,15 +21,15 @@ from pathlib import Path
 
 import pytest
 
-from benchgate.datasets.base import DataSource, dataset_hash
-from benchgate.datasets.ceval import SUBJECTS, load_ceval
-from benchgate.datasets.dialogsum import load_dialogsum
-from benchgate.datasets.finqa import load_finqa
-from benchgate.datasets.legalqa import STAND_IN, load_legalqa
-from benchgate.datasets.medqa import load_medqa, normalize_step
-from benchgate.datasets.mgsm import LANGUAGES, load_mgsm
-from benchgate.datasets.piqa import load_piqa
-from benchgate.datasets.sciq import load_sciq
+from benchgate.benchmarks.ceval import SUBJECTS, load_ceval
+from benchgate.benchmarks.dialogsum import load_dialogsum
+from benchgate.benchmarks.finqa import load_finqa
+from benchgate.benchmarks.legalqa import STAND_IN, load_legalqa
+from benchgate.benchmarks.medqa import load_medqa, normalize_step
+from benchgate.benchmarks.mgsm import LANGUAGES, load_mgsm
+from benchgate.benchmarks.piqa import load_piqa
+from benchgate.benchmarks.sciq import load_sciq
+from benchgate.data.sources import DataSource, dataset_hash
 from benchgate.errors import DataFormatError, DataUnavailableError
 
 REPO = Path(__file__).resolve().parents[2]
@@ -204,7 +204,7 @@ def test_dialogsum_ids_and_references():
 
 @needs_data
 def test_finqa_absent_from_shared_data_is_unavailable():
-    with pytest.raises(DataUnavailableError, match=r"finqa.*Fix"):
+    with pytest.raises(DataUnavailableError, match=r"finqa.*Fix: save dataset/test.json"):
         load_finqa(LOCAL)
 
 
@@ -265,7 +265,7 @@ def hub(**kw) -> tuple[DataSource, FakeHub]:
 
 
 def test_sciq_hub():
-    from benchgate.datasets.sciq import HUB_REPO, HUB_REVISION
+    from benchgate.benchmarks.sciq import HUB_REPO, HUB_REVISION
 
     source, fake = hub()
     items = load_sciq(source)
@@ -279,7 +279,7 @@ def test_sciq_hub():
 
 
 def test_piqa_hub():
-    from benchgate.datasets.piqa import HUB_REPO, HUB_REVISION
+    from benchgate.benchmarks.piqa import HUB_REPO, HUB_REVISION
 
     source, fake = hub()
     items = load_piqa(source)
@@ -289,7 +289,7 @@ def test_piqa_hub():
 
 
 def test_medqa_hub():
-    from benchgate.datasets.medqa import HUB_REPO, HUB_REVISION
+    from benchgate.benchmarks.medqa import HUB_REPO, HUB_REVISION
 
     source, fake = hub()
     items = load_medqa(source)
@@ -298,7 +298,7 @@ def test_medqa_hub():
 
 
 def test_ceval_hub():
-    from benchgate.datasets.ceval import HUB_REPO, HUB_REVISION
+    from benchgate.benchmarks.ceval import HUB_REPO, HUB_REVISION
 
     source, fake = hub(missing_ok=True)
     items, dev = load_ceval(source)
@@ -319,7 +319,7 @@ def test_ceval_hub_with_no_rows_is_an_error():
 
 
 def test_mgsm_hub():
-    from benchgate.datasets.mgsm import HUB_REPO, HUB_REVISION
+    from benchgate.benchmarks.mgsm import HUB_REPO, HUB_REVISION
 
     source, fake = hub()
     items = load_mgsm(source, languages=("en", "de"))
@@ -338,7 +338,7 @@ def test_mgsm_hub_missing_language_is_unavailable():
 
 
 def test_legalqa_real_set_from_hub_when_no_local_folder(tmp_path):
-    from benchgate.datasets.legalqa import HUB_REPO, HUB_REVISION
+    from benchgate.benchmarks.legalqa import HUB_REPO, HUB_REVISION
 
     fake = FakeHub()
     items, dev, is_stand_in = load_legalqa(DataSource(data_dir=tmp_path, hub_loader=fake))
@@ -359,7 +359,7 @@ def test_legalqa_neither_source_names_both_reasons(tmp_path):
 
 
 def test_finqa_hub():
-    from benchgate.datasets.finqa import HUB_REPO, HUB_REVISION
+    from benchgate.benchmarks.finqa import HUB_REPO, HUB_REVISION
 
     source, fake = hub()
     items = load_finqa(source)
@@ -369,10 +369,44 @@ def test_finqa_hub():
     assert items[0].input["table"][1] == ["revenue", "$ 125", "$ 100"]
 
 
-def test_finqa_hub_unreachable_is_unavailable():
-    source = DataSource(data_dir=None, hub_loader=FakeHub(fail=OSError("no network")))
-    with pytest.raises(DataUnavailableError, match=r"dreamerdeo/finqa.*no network.*--data-dir"):
+def test_finqa_hub_unreachable_is_unavailable_and_says_where_to_get_the_data():
+    source = DataSource(data_dir=None, hub_loader=FakeHub(fail=ConnectionError("refused")))
+    with pytest.raises(DataUnavailableError) as info:
         load_finqa(source)
+    message = str(info.value)
+    assert message.startswith(
+        "FinQA: no --data-dir was given, and could not load dreamerdeo/finqa (revision "
+        "refs/convert/parquet) from the Hugging Face hub (no network): ConnectionError: refused. "
+        "Fix: save dataset/test.json from FinQA's official repository "
+        "https://github.com/czyssrs/FinQA as DIR/finqa/test.json and pass --data-dir DIR"
+    )
+    assert message.count("Fix:") == 1
+
+
+def test_finqa_hub_failing_for_another_reason_propagates():
+    source = DataSource(data_dir=None, hub_loader=FakeHub(fail=OSError("disk I/O error")))
+    with pytest.raises(OSError, match="disk I/O error"):
+        load_finqa(source)
+
+
+@pytest.mark.parametrize("make", ["nothing", "folder", "other file"])
+def test_finqa_missing_file_says_where_to_get_it_and_where_it_goes(tmp_path, make):
+    if make != "nothing":
+        (tmp_path / "finqa").mkdir()
+    if make == "other file":
+        (tmp_path / "finqa" / "dev.json").write_text("[]")
+    with pytest.raises(DataUnavailableError) as info:
+        load_finqa(DataSource(data_dir=tmp_path))
+    message = str(info.value)
+    what = "does not exist" if make == "nothing" else "holds no test.json"
+    assert message.startswith(f"FinQA: {tmp_path / 'finqa'} {what} (FinQA is not in shared/data).")
+    for fragment in (
+        "https://github.com/czyssrs/FinQA",
+        "0f16e2867befa6840783e58be38c9efb9229d742/dataset/test.json",
+        "as DIR/finqa/test.json",
+        "pass --data-dir DIR (or set BENCHGATE_DATA_DIR=DIR)",
+    ):
+        assert fragment in message
 
 
 def test_dialogsum_needs_a_data_dir():

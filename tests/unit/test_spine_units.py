@@ -7,7 +7,7 @@ import textwrap
 
 import pytest
 
-from benchgate.datasets.base import content_id, dataset_hash, make_unique, select_limit
+from benchgate.data.sources import content_id, dataset_hash, make_unique, select_limit
 from benchgate.plugin.fixtures import worker_device
 from benchgate.records import Item
 
@@ -130,8 +130,12 @@ def tiny_project(pytester):
 def test_ids_are_model_dash_item_and_outcomes_reach_results(tiny_project):
     tiny_project.makefile(".yaml", models=models_yaml(2))
     result = tiny_project.runpytest("-n", "0", "-v", "--gate", "off")
-    result.stdout.fnmatch_lines(["*test_tiny[[]m0-q0[]] PASSED*", "*test_tiny[[]m1-q1[]] FAILED*"])
-    result.stdout.fnmatch_lines(["*incorrect: extracted '0', reference '4'*"])
+    # -v: one line per item; a wrong answer is INCORRECT, not a failed test of benchgate.
+    result.stdout.fnmatch_lines(["*test_tiny[[]m0-q0[]] PASSED*", "*test_tiny[[]m1-q1[]] INCORRECT*"])
+    assert "incorrect: extracted '0', reference '4'" not in result.stdout.str()  # no section
+    details = tiny_project.runpytest("-n", "0", "-v", "--gate", "off", "--benchgate-details")
+    details.stdout.fnmatch_lines(["*test_tiny[[]m1-q1[]] FAILED*",
+                                  "*incorrect: extracted '0', reference '4'*"])
     lines = (tiny_project.path / "reports" / "results.jsonl").read_text().splitlines()
     assert len(lines) == 6
 
@@ -160,7 +164,7 @@ def test_path_valued_option_with_a_space_keeps_the_project_ini(tiny_project, tmp
     # loadgroup: each model's items ran on a single worker
     workers = {}
     for line in out.splitlines():
-        if "test_tiny[" in line and ("PASSED" in line or "FAILED" in line) and "[gw" in line:
+        if "test_tiny[" in line and ("PASSED" in line or "INCORRECT" in line) and "[gw" in line:
             worker = line.split("[gw", 1)[1].split("]", 1)[0]
             model = line.split("test_tiny[", 1)[1].split("-", 1)[0]
             workers.setdefault(model, set()).add(worker)

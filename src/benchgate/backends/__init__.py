@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from typing import TYPE_CHECKING
 
 from benchgate.backends.base import Backend, BackendInfo, Request
@@ -13,7 +14,8 @@ __all__ = ["Backend", "BackendInfo", "Request", "load_backend"]
 
 
 def load_backend(
-    spec: ModelSpec, device: str = "cpu", batch_size: int = 16, batching: str = "continuous"
+    spec: ModelSpec, device: str = "cpu", batch_size: int = 16, batching: str = "continuous",
+    store_dir: str | os.PathLike[str] | None = None, threads: int | None = None,
 ) -> Backend:
     """Create the backend a models.yaml entry names (imports torch/httpx lazily).
 
@@ -23,6 +25,9 @@ def load_backend(
             ``auto``.
         batch_size: prompts decoded together by local models.
         batching: ``continuous`` | ``static`` for local models.
+        store_dir: where local models keep converted copies, cards and render memos
+            (:class:`benchgate.backends.model_store.ModelStore`), or None for none.
+        threads: CPU threads for a local model on the CPU (None: torch's default).
 
     Returns:
         A ready :class:`Backend`.
@@ -32,8 +37,11 @@ def load_backend(
     """
     if spec.backend == "transformers":
         from benchgate.backends.hf import TransformersBackend
+        from benchgate.backends.model_store import ModelStore
 
-        return TransformersBackend(spec, device=device, batch_size=batch_size, batching=batching)
+        store = ModelStore(store_dir) if store_dir is not None else None
+        return TransformersBackend(spec, device=device, batch_size=batch_size, batching=batching,
+                                   store=store, threads=threads)
     if spec.backend == "openai":
         from benchgate.backends.openai_compat import OpenAIBackend
 

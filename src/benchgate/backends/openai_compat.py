@@ -1,9 +1,21 @@
 """Models behind OpenAI-compatible chat-completions servers (vLLM, SGLang, TGI, llama.cpp, Ollama).
 
+(Past 600 lines on purpose: the request path (body, retries with backoff, replica failover,
+response parsing, identity probe) is one concern around the backend's private state; the
+replica bookkeeping lives in :mod:`benchgate.backends.replicas`, the start checks in
+:mod:`benchgate.backends.openai_preflight`.)
+
 One :class:`OpenAIBackend` per models.yaml entry with ``backend: openai``. A call to
 :meth:`OpenAIBackend.generate` sends every request of the batch concurrently (at most
-``max_concurrency`` in flight) with :mod:`httpx`, so a server that does continuous batching is
-kept busy, and returns one :class:`~benchgate.records.Completion` per request in order.
+``max_concurrency`` in flight per server) with :mod:`httpx`, so a server that does continuous
+batching is kept busy, and returns one :class:`~benchgate.records.Completion` per request in
+order.
+
+An entry may list several ``base_url`` values, replicas of the same model: each request goes
+to the live replica with the fewest requests outstanding; a replica that cannot be reached
+(or keeps failing) is taken out and the request goes to another one, so every request is
+answered once (see :mod:`benchgate.backends.replicas`). The cache identity is the model, not
+the replica; :attr:`~benchgate.records.Completion.replica` records which one answered.
 
 Failures never raise out of :meth:`~OpenAIBackend.generate`: HTTP 429, 5xx, connection errors
 and timeouts are retried with exponential backoff and jitter (honouring ``Retry-After``) up to
@@ -26,13 +38,14 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import dataclasses
 import email.utils
 import json
 import logging
 import random
 import threading
 import time
-from collections.abc import Coroutine
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any, TypeVar
@@ -40,8 +53,9 @@ from typing import Any, TypeVar
 import httpx
 
 from benchgate.backends.base import BackendInfo, Request
+from benchgate.backends.replicas import BUSY, ReplicaSet
 from benchgate.config import ModelSpec
-from benchgate.errors import BackendError
+from benchgate.errors import BackendError, ConfigError
 from benchgate.records import Completion
 
 logger = logging.getLogger(__name__)
@@ -57,7 +71,10 @@ MAX_SERVER_STOP = 4
 #: Fields of a ``GET /models`` entry that change without the model changing (vLLM sets
 #: ``created`` to the time of the request and gives each permission a random id), so they are
 #: left out of the backend's identity.
-_VOLATILE_MODEL_FIELDS = frozenset({"created", "object", "permission", "permissions"})
+VOLATILE_MODEL_FIELDS = frozenset({"created", "object", "permission", "permissions"})
+
+#: Seconds a re-admission probe (``GET /models`` on a replica that was taken out) may take.
+READMIT_PROBE_TIMEOUT_S = 10.0
 
 _FINISH_REASONS = {
     "stop": "stop",
@@ -167,17 +184,32 @@ class OpenAIBackend:
         max_retry_after_s: the longest ``Retry-After`` honoured, in seconds; longer hints are
             cut to this (with a warning) so a misconfigured proxy cannot stall a run for hours.
         rng_seed: seed of the jitter's random generator.
+        readmit_after_s: seconds before a replica that was taken out is probed again
+            (``GET /models``); the wait doubles after each failed probe.
+        readmit_max_s: the longest wait between two probes of a replica, seconds.
+        clock: monotonic clock for the re-admission times (injectable for tests).
 
     Raises:
-        BackendError: ``spec.backend`` is not ``openai``; ``base_url`` is not an http(s) URL;
-            ``api_key_env`` names an environment variable that is not set.
+        BackendError: ``spec.backend`` is not ``openai``; a ``base_url`` is not an http(s)
+            URL or names an unset ``${VARIABLE}``; ``api_key_env`` names an environment
+            variable that is not set.
 
     Notes:
         ``timeout_s`` bounds each attempt as a whole (connect, send, wait, read). ``latency_s``
         of a completion runs from the moment its request got a concurrency slot until its
-        last attempt ended, so it includes retries and backoff waits.
+        last attempt ended, so it includes retries and backoff waits; ``batch_wall_s`` is the
+        wall time of the whole ``generate`` call (the concurrent window it ran in).
         ``completion_tokens`` is the server's count; when a stop string beyond the fourth cuts
         the text client-side, the count still includes the tokens after the cut.
+
+        Replicas (several ``base_url``): ``max_concurrency`` applies per replica. A request
+        whose connection fails (refused, reset, closed without an answer) goes at once to
+        another live replica and that replica is taken out; timeouts and 5xx are retried
+        (with backoff, counted against ``retries``) on the least loaded live replica, and a
+        replica with ``retries + 1`` of them in a row is taken out. When no replica is live,
+        a request waits its backoff and tries the replicas that are out (``retries`` times),
+        then becomes an error completion. A request is answered at most once: its completion
+        is the first successful answer.
     """
 
     def __init__(
@@ -188,18 +220,25 @@ class OpenAIBackend:
         backoff_max_s: float = 30.0,
         max_retry_after_s: float = 300.0,
         rng_seed: int = 0,
+        readmit_after_s: float = 30.0,
+        readmit_max_s: float = 300.0,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         if spec.backend != "openai":
             raise BackendError(
                 f"model '{spec.id}': OpenAIBackend needs backend 'openai', got "
                 f"'{spec.backend}'. Fix: use load_backend(spec)."
             )
-        base_url = (spec.base_url or "").rstrip("/")
-        if not base_url.startswith(("http://", "https://")):
-            raise BackendError(
-                f"model '{spec.id}': base_url {spec.base_url!r} is not an http(s) URL. Fix: give "
-                "the server's API root, e.g. http://127.0.0.1:8000/v1."
-            )
+        try:
+            urls = spec.base_urls()
+        except ConfigError as exc:
+            raise BackendError(str(exc)) from None
+        for url in urls or [""]:
+            if not url.startswith(("http://", "https://")):
+                raise BackendError(
+                    f"model '{spec.id}': base_url {url!r} is not an http(s) URL. Fix: give "
+                    "the server's API root, e.g. http://127.0.0.1:8000/v1."
+                )
         key = spec.api_key()
         if spec.api_key_env and key is None:
             raise BackendError(
@@ -210,7 +249,17 @@ class OpenAIBackend:
         if backoff_base_s < 0 or backoff_max_s < 0 or max_retry_after_s < 0:
             raise ValueError("backoff_base_s, backoff_max_s and max_retry_after_s must be >= 0")
         self.spec = spec
-        self.base_url = base_url
+        self.base_urls = urls
+        self.base_url = urls[0]
+        self.replicas = ReplicaSet(
+            urls,
+            model_id=spec.id,
+            capacity=spec.max_concurrency,
+            fail_limit=spec.retries + 1,
+            readmit_after_s=readmit_after_s,
+            readmit_max_s=readmit_max_s,
+            clock=clock,
+        )
         self._api_key = key or None
         self._backoff_base_s = backoff_base_s
         self._backoff_max_s = backoff_max_s
@@ -224,7 +273,12 @@ class OpenAIBackend:
 
     def __repr__(self) -> str:
         spec = self.spec
-        return f"OpenAIBackend(id={spec.id!r}, model={spec.model!r}, base_url={self.base_url!r})"
+        urls = self.base_url if len(self.base_urls) == 1 else self.base_urls
+        return f"OpenAIBackend(id={spec.id!r}, model={spec.model!r}, base_url={urls!r})"
+
+    def replica_status(self) -> list[dict[str, Any]]:
+        """Return each replica's state: see :meth:`ReplicaSet.status` (one entry per URL)."""
+        return self.replicas.status()
 
     # ------------------------------------------------------------------ requests
 
@@ -281,7 +335,7 @@ class OpenAIBackend:
         return text
 
     def _client(self) -> httpx.AsyncClient:
-        n = self.spec.max_concurrency
+        n = self.spec.max_concurrency * len(self.base_urls)
         return httpx.AsyncClient(
             headers=self._headers(),
             timeout=httpx.Timeout(self.spec.timeout_s),
@@ -305,11 +359,17 @@ class OpenAIBackend:
         return delay
 
     async def _attempt(
-        self, client: httpx.AsyncClient, method: str, path: str, body: dict[str, Any] | None
+        self,
+        client: httpx.AsyncClient,
+        method: str,
+        path: str,
+        body: dict[str, Any] | None,
+        base_url: str | None = None,
+        timeout: float | None = None,
     ) -> Any | _Failure:
-        """Make one HTTP call; return the decoded JSON or a :class:`_Failure`."""
-        url = f"{self.base_url}{path}"
-        timeout = self.spec.timeout_s
+        """Make one HTTP call to ``base_url`` (default: the first); return JSON or a failure."""
+        url = f"{base_url or self.base_url}{path}"
+        timeout = timeout or self.spec.timeout_s
         try:
             response = await asyncio.wait_for(
                 client.request(method, url, json=body), timeout=timeout
@@ -334,13 +394,18 @@ class OpenAIBackend:
             return _Failure(f"HTTP {status}", f"response is not JSON: {excerpt!r}", False)
 
     async def _call(
-        self, client: httpx.AsyncClient, method: str, path: str, body: dict[str, Any] | None
+        self,
+        client: httpx.AsyncClient,
+        method: str,
+        path: str,
+        body: dict[str, Any] | None,
+        base_url: str | None = None,
     ) -> Any | _Failure:
         """Make an HTTP call with retries; return the decoded JSON or the final failure."""
         retries = self.spec.retries
         attempt = 0
         while True:
-            result = await self._attempt(client, method, path, body)
+            result = await self._attempt(client, method, path, body, base_url)
             if not isinstance(result, _Failure):
                 return result
             if not result.retryable:
@@ -411,19 +476,134 @@ class OpenAIBackend:
             reasoning_tokens=int(reasoning_tokens) if reasoning_tokens is not None else None,
         )
 
+    # ------------------------------------------------------------------ replicas
+
+    async def _acquire(self, ready: asyncio.Condition, exclude: set[str],
+                       any_state: bool) -> str | None:
+        """Wait for a slot on the replica that should take the request (None: none left)."""
+        async with ready:
+            while True:
+                url = self.replicas.choose(exclude, any_state)
+                if url != BUSY:
+                    return url
+                await ready.wait()
+
+    async def _release(self, ready: asyncio.Condition, url: str) -> None:
+        self.replicas.release(url)
+        async with ready:
+            ready.notify_all()
+
+    def _start_probes(self, client: httpx.AsyncClient, probes: set[asyncio.Task]) -> None:
+        """Start a re-admission probe for each replica that is out and due for one."""
+        for url in self.replicas.due_probes():
+            task = asyncio.ensure_future(self._readmit_probe(client, url))
+            probes.add(task)
+            task.add_done_callback(probes.discard)
+
+    async def _readmit_probe(self, client: httpx.AsyncClient, url: str) -> None:
+        """``GET {url}/models`` once; a JSON answer re-admits the replica."""
+        timeout = min(self.spec.timeout_s, READMIT_PROBE_TIMEOUT_S)
+        try:
+            result = await self._attempt(client, "GET", "/models", None, url, timeout)
+        except asyncio.CancelledError:
+            self.replicas.probe_done(url, None)
+            raise
+        if isinstance(result, _Failure):
+            self.replicas.probe_done(url, False, self._redact(f"{result.kind}: {result.message}"))
+        else:
+            self.replicas.probe_done(url, True)
+
+    async def _send(
+        self,
+        client: httpx.AsyncClient,
+        ready: asyncio.Condition,
+        probes: set[asyncio.Task],
+        body: dict[str, Any],
+    ) -> tuple[Any | _Failure, str | None]:
+        """POST ``body`` to ``/chat/completions`` with retries and replica failover.
+
+        Returns:
+            ``(decoded JSON, replica URL)`` on success, else ``(final failure, None)``.
+        """
+        retries = self.spec.retries
+        several = len(self.base_urls) > 1
+        attempt = 0  # retries spent
+        tried: set[str] = set()  # replicas that failed this request since its last backoff
+        last: dict[str, str] = {}  # the last failure per replica, for the final message
+        failure: _Failure | None = None
+        owed = False  # the last failure was a free failover, not yet paid from the retries
+        fallback = False  # no replica was live: try those that are out as well
+        while True:
+            self._start_probes(client, probes)
+            url = await self._acquire(ready, tried, fallback)
+            if url is None:  # every candidate failed this request (or none was live)
+                if failure is None:
+                    failure = _Failure("connection error", "every replica is out", True)
+                    last = {r["url"]: r["reason"] or "out" for r in self.replicas.status()}
+                if owed or not tried:  # this round has not been paid for yet
+                    if attempt >= retries:
+                        return self._final(failure, last, retries, several), None
+                    attempt += 1
+                delay = self._backoff(attempt - 1, failure.retry_after_s)
+                logger.info(
+                    "model '%s': POST /chat/completions failed (%s); retry %d of %d in %.2f s",
+                    self.spec.id, self._redact(failure.kind), attempt, retries, delay,
+                )
+                await asyncio.sleep(delay)
+                tried.clear()
+                owed = False
+                fallback = not self.replicas.live()
+                continue
+            result = await self._attempt(client, "POST", "/chat/completions", body, url)
+            if not isinstance(result, _Failure):
+                self.replicas.succeeded(url)
+                await self._release(ready, url)
+                return result, url
+            if result.retryable and result.kind != "HTTP 429":  # a rate limit is not death
+                self.replicas.failed(
+                    url, self._redact(f"{result.kind}: {result.message}")[:300],
+                    unreachable=result.kind == "connection error",
+                )
+            await self._release(ready, url)
+            failure = result
+            last[url] = f"{result.kind}: {result.message}"
+            tried.add(url)
+            if not result.retryable:
+                where = f" at {url}" if several else ""
+                result.message = self._redact(
+                    f"{result.kind} (not retried){where}: {result.message}"
+                )
+                return result, None
+            if several and result.kind == "connection error":
+                owed = True  # straight to another replica: no backoff, paid only if none is left
+                continue
+            if attempt >= retries:
+                return self._final(failure, last, retries, several), None
+            attempt += 1
+            owed = False  # next: another replica at once, or (none left) a backoff first
+
+    def _final(self, failure: _Failure, last: dict[str, str], retries: int,
+               several: bool) -> _Failure:
+        """Word the failure of a request that used up its retries."""
+        detail = failure.message
+        if several:
+            detail = "no replica answered (" + "; ".join(f"{u}: {m}" for u, m in last.items()) + ")"
+        failure.message = self._redact(f"{failure.kind} after {retries} retries: {detail}")
+        return failure
+
     async def _one(
         self,
         client: httpx.AsyncClient,
         slots: asyncio.Semaphore,
+        ready: asyncio.Condition,
+        probes: set[asyncio.Task],
         index: int,
         request: Request,
     ) -> Completion:
         async with slots:
             start = time.perf_counter()
             try:
-                result = await self._call(
-                    client, "POST", "/chat/completions", self.request_body(request)
-                )
+                result, url = await self._send(client, ready, probes, self.request_body(request))
                 latency = time.perf_counter() - start
                 if isinstance(result, _Failure):
                     logger.warning(
@@ -432,7 +612,10 @@ class OpenAIBackend:
                     return Completion(
                         text="", finish_reason="error", latency_s=latency, error=result.message
                     )
-                return self._completion(result, request, latency)
+                completion = self._completion(result, request, latency)
+                if len(self.base_urls) > 1:
+                    completion = dataclasses.replace(completion, replica=url)
+                return completion
             except Exception as exc:  # noqa: BLE001 - a per-request failure is an error completion
                 latency = time.perf_counter() - start
                 message = self._redact(f"unexpected {type(exc).__name__}: {exc}")
@@ -440,10 +623,20 @@ class OpenAIBackend:
                 return Completion(text="", finish_reason="error", latency_s=latency, error=message)
 
     async def _generate(self, requests: list[Request]) -> list[Completion]:
-        slots = asyncio.Semaphore(self.spec.max_concurrency)
+        slots = asyncio.Semaphore(self.spec.max_concurrency * len(self.base_urls))
+        ready = asyncio.Condition()
+        probes: set[asyncio.Task] = set()
         async with self._client() as client:
-            tasks = [self._one(client, slots, i, r) for i, r in enumerate(requests)]
-            return list(await asyncio.gather(*tasks))
+            try:
+                tasks = [
+                    self._one(client, slots, ready, probes, i, r) for i, r in enumerate(requests)
+                ]
+                start = time.perf_counter()
+                done = list(await asyncio.gather(*tasks))
+                wall = time.perf_counter() - start  # the concurrent window they all ran in
+                return [dataclasses.replace(c, batch_wall_s=wall) for c in done]
+            finally:  # a probe ends within READMIT_PROBE_TIMEOUT_S; its result is kept
+                await asyncio.gather(*list(probes), return_exceptions=True)
 
     # ------------------------------------------------------------------ protocol
 
@@ -490,9 +683,15 @@ class OpenAIBackend:
         return _canonical_json(self._messages(request))
 
     async def _probe(self) -> tuple[Any, Any]:
-        """Ask the server which model it serves and its system fingerprint (once)."""
+        """Ask the server which model it serves and its system fingerprint (once).
+
+        With replicas, the first one (in models.yaml order) that answers ``GET /models``.
+        """
         async with self._client() as client:
-            models = await self._call(client, "GET", "/models", None)
+            for url in self.base_urls:
+                models = await self._call(client, "GET", "/models", None, url)
+                if not isinstance(models, _Failure):
+                    break
             probe = await self._call(
                 client,
                 "POST",
@@ -503,6 +702,7 @@ class OpenAIBackend:
                     "max_tokens": 1,
                     "temperature": 0.0,
                 },
+                url,
             )
         return models, probe
 
@@ -533,7 +733,7 @@ class OpenAIBackend:
                 _UNREPORTED,
             )
             return _UNREPORTED
-        return {k: v for k, v in match[0].items() if k not in _VOLATILE_MODEL_FIELDS}
+        return {k: v for k, v in match[0].items() if k not in VOLATILE_MODEL_FIELDS}
 
     def info(self) -> BackendInfo:
         """Return what identifies this backend's answers (for the response cache and run log).
@@ -543,7 +743,9 @@ class OpenAIBackend:
         failed or unhelpful answer is recorded as ``"unreported"``, never raised.
 
         Returns:
-            ``BackendInfo(backend="openai", identity=..., device=base_url)`` where identity
+            ``BackendInfo(backend="openai", identity=..., device=base_url)`` (replicas:
+            their URLs joined by ``", "``; the server is asked through the first replica that
+            answers) where identity
             holds: ``api``, ``request_format`` (:data:`REQUEST_FORMAT_VERSION`), ``model``
             (served name), ``server_model`` (the server's ``/models`` entry for it, without
             the volatile ``created``/``object``/``permission(s)`` fields, or ``"unreported"``),
@@ -577,7 +779,7 @@ class OpenAIBackend:
                         "reasoning_effort": self.spec.reasoning_effort,
                         "reasoning_format": self.spec.reasoning_format,
                     },
-                    device=self.base_url,
+                    device=", ".join(self.base_urls),
                 )
             return self._info
 

@@ -17,13 +17,24 @@ pytest_plugins = (
     "benchgate.plugin.parametrize",
     "benchgate.plugin.fixtures",
     "benchgate.plugin.collector",
+    "benchgate.plugin.planning",
+    "benchgate.plugin.status",
     "benchgate.plugin.gate",
+    "benchgate.plugin.allure",
+    "benchgate.plugin.progress",
+    "benchgate.plugin.preflight",
 )
 
 
 def pytest_configure(config: pytest.Config) -> None:
     """Validate models.yaml and options at start (a bad file is a usage error, exit 4)."""
     config.addinivalue_line("markers", "benchgate: a benchgate benchmark test (model x item)")
+    # Outcomes travel on the test report as user properties (record_property); with
+    # --junitxml in pytest's default xunit2 family they are simply not written to the XML,
+    # which is right (the gate's verdict goes into the suite's properties instead).
+    config.addinivalue_line(
+        "filterwarnings", "ignore:record_property is incompatible with junit_family"
+    )
     _adopt_project_ini(config)
     if config.getoption("benchgate_batch_size") < 1:
         raise pytest.UsageError("--batch-size must be at least 1.")

@@ -12,7 +12,6 @@ from __future__ import annotations
 import json
 import logging
 import os
-from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO
@@ -41,6 +40,10 @@ class Collected:
         cache_hits: completions read from the response cache, summed over processes.
         cache_write_errors: completions that could not be written to the cache (full disk,
             read-only directory), summed over processes; a re-run regenerates them.
+        skipped: benchmark items skipped at run time: benchmark -> model -> item -> reason
+            (an unplanned loss for the gate).
+        workers_down: xdist workers that went down, with xdist's reason.
+        energy: per model id, how its energy was measured or why not (from the processes).
     """
 
     outcomes: dict[str, Outcome] = field(default_factory=dict)
@@ -50,6 +53,9 @@ class Collected:
     generated: int = 0
     cache_hits: int = 0
     cache_write_errors: int = 0
+    skipped: dict[str, dict[str, dict[str, str]]] = field(default_factory=dict)
+    workers_down: list[str] = field(default_factory=list)
+    energy: dict[str, dict] = field(default_factory=dict)
 
 
 COLLECTED_KEY = pytest.StashKey[Collected]()
@@ -167,6 +173,23 @@ def _case_from_nodeid(config: pytest.Config, nodeid: str) -> dict | None:
     return None
 
 
+def is_benchmark_report(config: pytest.Config, report: pytest.TestReport) -> bool:
+    """True when ``report`` is a benchmark (model, item) test's, crashed ones included."""
+    props = dict(getattr(report, "user_properties", []) or [])
+    return (
+        OUTCOME_PROPERTY in props
+        or CASE_PROPERTY in props
+        or _case_from_nodeid(config, report.nodeid) is not None
+    )
+
+
+def _skip_reason(report: pytest.TestReport) -> str:
+    longrepr = report.longrepr
+    if isinstance(longrepr, tuple) and len(longrepr) == 3:
+        return str(longrepr[2]).removeprefix("Skipped: ")
+    return str(longrepr or "skipped")[-300:]
+
+
 class OutcomeCollector:
     """The controller's plugin object: records outcomes as reports arrive.
 
@@ -190,6 +213,7 @@ class OutcomeCollector:
         self._down: list[str] = []  # workers that went down, with xdist's reason
         self._session: pytest.Session | None = None
         self._write_failed = False
+        self._finalized = False
 
     def record(self, outcome: Outcome) -> None:
         """Store ``outcome`` and append it to results.jsonl as one whole line, written at once.
@@ -249,6 +273,12 @@ class OutcomeCollector:
             outcome.nodeid = report.nodeid
             self.record(outcome)
             return
+        if report.skipped and report.nodeid not in self.box.outcomes:
+            case = props.get(CASE_PROPERTY) or _case_from_nodeid(self.config, report.nodeid)
+            if case is not None:
+                per_model = self.box.skipped.setdefault(case["benchmark"], {})
+                per_model.setdefault(case["model"], {})[case["item_id"]] = _skip_reason(report)
+            return
         final = report.nodeid in self.box.outcomes and report.nodeid not in self._crashed
         if not report.failed or final:
             return
@@ -268,6 +298,8 @@ class OutcomeCollector:
         self.box.generated += int(report.get("generated", 0))
         self.box.cache_hits += int(report.get("cache_hits", 0))
         self.box.cache_write_errors += int(report.get("cache_write_errors", 0))
+        for model, status in (report.get("energy") or {}).items():
+            self.box.energy.setdefault(model, status)
 
     @pytest.hookimpl(optionalhook=True)
     def pytest_testnodedown(self, node, error) -> None:
@@ -281,6 +313,7 @@ class OutcomeCollector:
         if error:
             name = getattr(getattr(node, "gateway", None), "id", "a worker")
             self._down.append(f"worker {name} went down ({error})")
+            self.box.workers_down.append(f"worker {name} went down ({error})")
 
     @pytest.hookimpl(optionalhook=True)
     def pytest_xdist_node_collection_finished(self, node, ids) -> None:
@@ -290,10 +323,18 @@ class OutcomeCollector:
 
     @pytest.hookimpl(tryfirst=True)
     def pytest_sessionfinish(self, session: pytest.Session) -> None:
+        """Finish the record (see :meth:`finalize`)."""
+        self.finalize()
+
+    def finalize(self) -> None:
         """Write the outcomes of items lost to a crashed worker; merge this process's report.
 
         Without xdist this process's own counters are merged here (workers send theirs).
+        Idempotent: the gate calls it before deciding, whatever the hook order.
         """
+        if self._finalized:
+            return
+        self._finalized = True
         if not hasattr(self.config, "workerinput"):
             report = process_report(self.config)
             if report:
@@ -321,24 +362,6 @@ class OutcomeCollector:
             self.box.handle.close()
             self.box.handle = None
 
-    def pytest_terminal_summary(self, terminalreporter) -> None:
-        """Print the accuracy table (model x benchmark) at the end of the session."""
-        if not self.box.outcomes:
-            return
-        terminalreporter.section("benchgate accuracy")
-        terminalreporter.write_line(accuracy_table(list(self.box.outcomes.values())))
-        terminalreporter.write_line(
-            f"{len(self.box.outcomes)} item outcomes in {self.box.results_path}; "
-            f"{self.box.generated} completions generated, {self.box.cache_hits} from the response cache"
-        )
-        if self.box.cache_write_errors:
-            terminalreporter.write_line(
-                f"{self.box.cache_write_errors} completions could not be written to the response "
-                "cache (full disk or read-only directory?): a re-run will generate them again",
-                yellow=True,
-            )
-
-
 #: The key under which a process reports its backends and counters.
 PROCESS_REPORT = "benchgate_process"
 
@@ -357,6 +380,7 @@ def process_report(config: pytest.Config) -> dict:
         "generated": evaluator.generated,
         "cache_hits": cache.stats.hits if cache is not None else 0,
         "cache_write_errors": cache.stats.write_errors if cache is not None else 0,
+        "energy": evaluator.energy_status(),
     }
 
 
@@ -372,40 +396,3 @@ def pytest_configure(config: pytest.Config) -> None:
     """Register the :class:`OutcomeCollector` in the controller process only."""
     if is_controller(config) and not config.getoption("help", False):
         config.pluginmanager.register(OutcomeCollector(config), "benchgate-collector")
-
-
-def accuracy_table(outcomes: list[Outcome]) -> str:
-    """Render a model x benchmark table: accuracy (correct/n), no_answer and error counts.
-
-    Accuracy counts every outcome in n (errors and no_answers count as not correct).
-    """
-    cells: dict[tuple[str, str], dict[str, int]] = defaultdict(lambda: defaultdict(int))
-    models: list[str] = []
-    benches: list[str] = []
-    for o in outcomes:
-        if o.model not in models:
-            models.append(o.model)
-        if o.benchmark not in benches:
-            benches.append(o.benchmark)
-        cells[(o.model, o.benchmark)][o.status] += 1
-        cells[(o.model, o.benchmark)]["n"] += 1
-    header = ["model"] + benches
-    rows = []
-    for m in models:
-        row = [m]
-        for b in benches:
-            c = cells.get((m, b))
-            if not c:
-                row.append("-")
-                continue
-            acc = c[Status.CORRECT.value] / c["n"]
-            extra = []
-            if c[Status.NO_ANSWER.value]:
-                extra.append(f"na {c[Status.NO_ANSWER.value]}")
-            if c[Status.ERROR.value]:
-                extra.append(f"err {c[Status.ERROR.value]}")
-            row.append(f"{acc:6.1%} ({c[Status.CORRECT.value]}/{c['n']})" + (f" [{', '.join(extra)}]" if extra else ""))
-        rows.append(row)
-    widths = [max(len(str(r[i])) for r in [header, *rows]) for i in range(len(header))]
-    fmt = "  ".join(f"{{:<{w}}}" for w in widths)
-    return "\n".join([fmt.format(*header), fmt.format(*["-" * w for w in widths])] + [fmt.format(*r) for r in rows])

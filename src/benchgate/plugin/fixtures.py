@@ -5,13 +5,14 @@ from __future__ import annotations
 import logging
 import os
 from collections import defaultdict
+from pathlib import Path
 
 import pytest
 
 from benchgate.backends.cache import ResponseCache
 from benchgate.evaluate import BackendFactory, Evaluator
 from benchgate.plugin.parametrize import Case
-from benchgate.plugin.state import cache_dir, get_state
+from benchgate.plugin.state import cache_dir, get_state, project_root
 from benchgate.records import Outcome, Status
 
 log = logging.getLogger(__name__)
@@ -29,8 +30,11 @@ EVALUATOR_KEY = pytest.StashKey[Evaluator]()
 def visible_gpus() -> int:
     """Return the number of CUDA GPUs torch sees (honours CUDA_VISIBLE_DEVICES).
 
-    0 without torch or CUDA.
+    0 without torch or CUDA. Without any GPU device node (``/dev/nvidia*``, ``/dev/kfd``)
+    it answers 0 without importing torch (seconds saved on a run that loads no model).
     """
+    if not any(Path("/dev").glob("nvidia[0-9]*")) and not Path("/dev/kfd").exists():
+        return 0
     try:
         import torch
     except ImportError:
@@ -68,21 +72,26 @@ def _cpu_threads(config: pytest.Config) -> int:
 
 
 @pytest.fixture(scope="session")
-def benchgate_evaluator(pytestconfig: pytest.Config, benchgate_device: str):
+def benchgate_evaluator(pytestconfig: pytest.Config, benchgate_device: str, worker_id: str):
     """This worker's :class:`Evaluator` (one model load per model per worker)."""
     state = get_state(pytestconfig)
-    if benchgate_device == "cpu" and any(m.backend == "transformers" for m in state.models):
-        import torch
-
-        torch.set_num_threads(_cpu_threads(pytestconfig))
     root = cache_dir(pytestconfig)
     cache = ResponseCache(root) if root is not None else None
+    # Converted model copies live in the cache directory even under --no-cache (they
+    # hold no answers); torch threads are set when weights load, never on a cached run.
+    store = Path(pytestconfig.getoption("benchgate_cache_dir")
+                 or project_root(pytestconfig) / ".benchgate-cache") / "models"
     factory = BackendFactory(
         device=benchgate_device,
         batch_size=pytestconfig.getoption("benchgate_batch_size"),
         batching=pytestconfig.getoption("benchgate_batching"),
+        store_dir=str(store),
+        threads=_cpu_threads(pytestconfig) if benchgate_device == "cpu" else None,
     )
-    evaluator = Evaluator({m.id: m for m in state.models}, factory, cache)
+    from benchgate.plugin.progress import make_writer
+
+    evaluator = Evaluator({m.id: m for m in state.models}, factory, cache, state.replicas,
+                          progress=make_writer(pytestconfig, worker_id).task)
     pytestconfig.stash[EVALUATOR_KEY] = evaluator
     yield evaluator
     evaluator.close()

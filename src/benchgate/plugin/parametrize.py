@@ -24,7 +24,13 @@ class Case:
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
-    """Parametrise tests that use ``bench_case`` (through ``bench_outcome``)."""
+    """Parametrise tests that use ``bench_case`` (through ``bench_outcome``).
+
+    The benchmark's plan (items selected, or why its data is unavailable) is recorded for
+    the gate (:mod:`benchgate.plugin.planning`).
+    """
+    from benchgate.plugin.planning import record_benchmark
+
     if "bench_case" not in metafunc.fixturenames:
         return
     cls = getattr(metafunc.module, "BENCHMARK", None)
@@ -35,6 +41,7 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
         )
     state = get_state(metafunc.config)
     loaded = state.load_benchmark(cls)
+    record_benchmark(metafunc, loaded, state.models)
     if loaded.unavailable is not None:
         metafunc.parametrize(
             "bench_case",

@@ -10,8 +10,8 @@ from typing import Any
 
 import pytest
 
-from benchgate.config import ModelSpec, load_models, select_models
-from benchgate.datasets.base import DATA_DIR_ENV, DataSource, dataset_hash, select_limit
+from benchgate.config import ModelSpec, load_models_file, select_models
+from benchgate.data.sources import DATA_DIR_ENV, DataSource, dataset_hash, select_limit
 from benchgate.errors import DataFormatError, DataUnavailableError
 from benchgate.evaluate import LoadedBenchmark
 
@@ -29,7 +29,13 @@ class RunState:
         limit: ``--limit`` (None = all items).
         seed: ``--seed`` for ``--limit`` selection.
         shots: ``--shots`` for benchmarks with few-shot exemplars.
+        sandbox: ``--sandbox`` (``auto`` | ``none``) for benchmarks that execute code.
         reports_dir: where reports are written.
+        required: benchmarks that must be measured (``--benchmarks`` or models.yaml's
+            ``benchmarks:``), or None.
+        required_source: ``--benchmarks`` or the models file, else None.
+        replicas: replica model id -> the model it repeats (``--noise-floor``: the
+            baseline's A/A replica, run in its own batch order with another seed).
         benchmarks: loaded benchmarks by name (filled during collection).
     """
 
@@ -40,6 +46,10 @@ class RunState:
     seed: int
     shots: int
     reports_dir: Path
+    sandbox: str = "auto"
+    required: list[str] | None = None
+    required_source: str | None = None
+    replicas: dict[str, str] = field(default_factory=dict)
     benchmarks: dict[str, LoadedBenchmark] = field(default_factory=dict)
 
     def model(self, model_id: str) -> ModelSpec:
@@ -59,7 +69,7 @@ class RunState:
         name = cls.name
         if name in self.benchmarks:
             return self.benchmarks[name]
-        spec = cls(shots=self.shots)
+        spec = cls(shots=self.shots, sandbox=self.sandbox)
         loaded = LoadedBenchmark(spec=spec)
         try:
             loaded.items = spec.load(self.source)
@@ -127,9 +137,20 @@ def build_state(config: pytest.Config) -> RunState:
     if not models_file.is_absolute():
         models_file = Path(config.invocation_params.dir) / models_file
     try:
-        models = select_models(load_models(models_file), _option(config, "benchgate_models"), str(models_file))
+        parsed = load_models_file(models_file)
+        models = select_models(parsed.models, _option(config, "benchgate_models"), str(models_file))
     except ConfigError as exc:
         raise pytest.UsageError(str(exc)) from None
+    required, required_source = parsed.benchmarks, (str(models_file) if parsed.benchmarks else None)
+    names = _option(config, "benchgate_benchmarks")
+    if names is not None:
+        required = [n.strip() for n in names.split(",") if n.strip()]
+        required_source = "--benchmarks"
+        if not required:
+            raise pytest.UsageError("--benchmarks: name at least one benchmark (e.g. gsm8k,mmlu).")
+    replicas: dict[str, str] = {}
+    if _option(config, "benchgate_noise_floor"):
+        models, replicas = _with_replica(models, _option(config, "benchgate_baseline"))
     data_dir = _option(config, "benchgate_data_dir") or os.environ.get(DATA_DIR_ENV) or None
     data_path = None
     if data_dir:
@@ -158,7 +179,40 @@ def build_state(config: pytest.Config) -> RunState:
         seed=_option(config, "benchgate_seed"),
         shots=shots,
         reports_dir=reports,
+        sandbox=_option(config, "benchgate_sandbox"),
+        required=required,
+        required_source=required_source,
+        replicas=replicas,
     )
+
+
+#: Suffix of the A/A replica's model id (``--noise-floor``): ``<baseline>.aa``.
+REPLICA_SUFFIX = ".aa"
+
+
+def _with_replica(models: list[ModelSpec], baseline: str | None) -> tuple[list[ModelSpec], dict[str, str]]:
+    """Add the baseline's A/A replica for ``--noise-floor``.
+
+    The replica is the baseline's models.yaml entry with id ``<baseline>.aa``, no role, and
+    generation seed + 1 (its own response-cache entries; with sampling, other draws); the
+    evaluator generates its items in reverse order (other batch composition).
+
+    Raises:
+        pytest.UsageError: the run has no baseline to repeat.
+    """
+    base_id = baseline or next((m.id for m in models if m.role == "baseline"), None)
+    base = next((m for m in models if m.id == base_id), None)
+    if base is None:
+        raise pytest.UsageError(
+            "--noise-floor runs the baseline twice, but this run has no baseline model. Fix: "
+            "mark one model 'role: baseline' in models.yaml or pass --baseline ID (with "
+            "--models, keep the baseline selected)."
+        )
+    generation = base.generation.model_copy(update={"seed": (base.generation.seed or 0) + 1})
+    replica = base.model_copy(
+        update={"id": base.id + REPLICA_SUFFIX, "role": None, "generation": generation}
+    )
+    return [*models, replica], {replica.id: base.id}
 
 
 def get_state(config: pytest.Config) -> RunState:

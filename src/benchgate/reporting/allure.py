@@ -1,143 +1,109 @@
-"""Allure output of a benchgate run (on top of allure-pytest's per-test results).
+"""The Allure reporter: the gate's verdict on the overview, pairs linked, items explained.
 
-* Per item (written by allure-pytest in the process that ran the test, xdist workers
-  included): labels parent suite = model, suite = benchmark, sub-suite = subject
-  (:func:`item_markers`, added at collection), parameters model / benchmark / item, and
-  attachments prompt, completion, extracted answer and reference (:func:`record_item`,
-  called during the test). History ids stay those of allure-pytest (the test's full name
-  and its ``bench_case`` parameter), so they are stable across runs.
-* Per run (written by the controller only, after the last test): ``categories.json``
-  separating wrong answer, format failure, backend error, timeout and regression
-  (:data:`CATEGORIES`), ``environment.properties`` (:func:`write_environment`) and the
-  gate results (:func:`write_gate_results`): one result for the gate, one per comparison
-  and one per error rate above the limit, carrying the comparison table and the plots.
+Runs last (``trylast``), on the controller or in ``python -m benchgate report``, when an
+Allure results directory is given. It writes into that directory:
 
-The failure messages matched by :data:`CATEGORIES` are those of
-:func:`benchgate.plugin.fixtures.check_outcome` (``Failed: incorrect: ...``, ``Failed:
-no_answer ...``, ``ItemError: error: ...``) and of the gate results below
-(``regression: ...``, ``error rate: ...``). Allure 2 adds a result to every category
-whose status and message regex (a Java regex, matched against the whole message) fit, so
-the regexes are kept mutually exclusive.
+* ``executor.json``: the report's title (``benchgate: gate FAIL``) and the headline, shown
+  on the Overview page (Executors widget and the summary title);
+* ``environment.properties``: the verdict, exit status and headline first, then the run's
+  identity (models with backend and revision, benchmarks with version, dataset hash and
+  stand-in note, packages, hardware);
+* ``categories.json`` (:data:`CATEGORIES`): the gate's results by verdict, and the items by
+  outcome kind (incorrect, no_answer, error); the categories tree then groups each kind by
+  the extraction rule and no_answer sub-kind, which the item messages carry;
+* a top-level ``gate`` suite (:func:`write_gate_results`): ``verdict`` (one result whose
+  status is the gate's, with the HTML summary, summary.json and the plots attached),
+  ``comparisons`` (one result per gating comparison: regression = failed, inconclusive =
+  broken, pass = passed, with its paired-difference plot, its flipped items side by side
+  and links to them), ``coverage`` (each benchmark not measured completely) and ``error
+  rate`` (each model and benchmark above ``--max-error-rate``);
+* annotations of the per-item results the workers wrote (:func:`annotate_items`): a short
+  message naming the outcome kind and extraction rule (the full message moves to the
+  trace), Behaviors labels that group the candidate's items by pair and flip (``cand vs
+  base: regressed`` > benchmark > item), and on both sides of every flipped item the
+  ``baseline vs candidate`` attachment with both answers side by side;
+* ``history/``: the previous report's history (``--allure-history``), so the Trend and
+  History views carry over.
+
+Linking flipped items from their comparison: see :mod:`benchgate.reporting.allure_items`.
+
+The per-item labels, parameters, description and text attachments are added while the test
+runs, in the process that runs it (:mod:`benchgate.plugin.allure`).
 """
 
 from __future__ import annotations
 
+import hashlib
+import html
 import json
-import time
+import logging
+import shutil
+import uuid
 from collections.abc import Mapping, Sequence
+from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from benchgate.compare import INCONCLUSIVE, REGRESSION, GateResult
+from benchgate.reporting.allure_items import (
+    annotate_items,
+    behaviors_link,
+    benchmark_title,
+    flip_epic,
+    html_page,
+    iso_ms,
+)
+from benchgate.reporting.hooks import ReportContext, hookimpl
 
-_TIMEOUT = "(timed out|timeout|no response within)"
+if TYPE_CHECKING:
+    from benchgate.gate import Comparison, Run
 
-#: Allure categories (categories.json), first the gate's, then the per-item outcomes.
+log = logging.getLogger(__name__)
+
+#: The top-level suite of the gate's results.
+GATE_SUITE = "gate"
+#: Flipped items linked per comparison (all are in the side-by-side attachment's source).
+MAX_LINKS = 100
+#: Allure status of each comparison verdict.
+VERDICT_STATUS = {"regression": "failed", "inconclusive": "broken", "pass": "passed"}
+#: Allure status of the gate's result, by verdict status.
+GATE_STATUS = {"pass": "passed", "recorded": "passed", "fail": "failed",
+               "not_evaluated": "skipped", "off": "skipped", "inactive": "skipped"}
+
+#: Allure categories. Allure 2 puts a result in every category whose statuses and message
+#: regex (a Java regex matched against the whole message) fit, so these are exclusive.
 CATEGORIES: list[dict[str, Any]] = [
-    {
-        "name": "Gate failed",
-        "description": "The run's gate result: what failed the gate (see its attachments).",
-        "matchedStatuses": ["failed"],
-        "messageRegex": "(?s)gate failed: .*",
-    },
-    {
-        "name": "Regression",
-        "description": "A candidate is significantly worse than the baseline (McNemar, Holm).",
-        "matchedStatuses": ["failed"],
-        "messageRegex": "(?s)regression: .*",
-    },
-    {
-        "name": "Timeout",
-        "description": "The request or the generated code ran out of time.",
-        "matchedStatuses": ["failed", "broken"],
-        "messageRegex": (
-            f"(?s)(Failed: incorrect: .*\\(timeout: .*|.*ItemError: error: .*{_TIMEOUT}.*)"
-        ),
-    },
-    {
-        "name": "Wrong answer",
-        "description": "An answer was extracted and it does not match the reference.",
-        "matchedStatuses": ["failed"],
-        "messageRegex": "(?s)Failed: incorrect: (?!.*\\(timeout: ).*",
-    },
-    {
-        "name": "Format failure",
-        "description": "No answer could be extracted from the completion (no_answer).",
-        "matchedStatuses": ["failed"],
-        "messageRegex": "(?s)Failed: no_answer.*",
-    },
-    {
-        "name": "Backend error",
-        "description": "Generation, the backend or the sandbox failed; or a model's error rate "
-        "is above --max-error-rate.",
-        "matchedStatuses": ["broken", "failed"],
-        "messageRegex": f"(?s)(.*ItemError: error: (?!.*{_TIMEOUT}).*|error rate: .*)",
-    },
+    {"name": "Gate failed", "matchedStatuses": ["failed"], "messageRegex": "(?s)gate FAIL.*",
+     "description": "The gate's verdict: FAIL (see the reasons in its result)."},
+    {"name": "Gate: regression", "matchedStatuses": ["failed"],
+     "messageRegex": "(?s)regression: .*",
+     "description": "A candidate is significantly worse than the baseline (Holm-adjusted)."},
+    {"name": "Gate: inconclusive (underpowered)", "matchedStatuses": ["broken"],
+     "messageRegex": "(?s)inconclusive: .*",
+     "description": "No regression found, but the run cannot rule out a drop of --mde-max."},
+    {"name": "Gate: not measured", "matchedStatuses": ["failed", "skipped"],
+     "messageRegex": "(?s)(not measured|partial): .*",
+     "description": "A planned benchmark (or some of its items) was not measured."},
+    {"name": "Gate: error rate above the limit", "matchedStatuses": ["failed"],
+     "messageRegex": "(?s)error rate: .*",
+     "description": "A model's share of error outcomes exceeds --max-error-rate."},
+    {"name": "Wrong answer (incorrect)", "matchedStatuses": ["failed"],
+     "messageRegex": "(?s)incorrect: .*",
+     "description": "An answer was extracted and does not match the reference; grouped by "
+     "extraction rule."},
+    {"name": "Format failure (no_answer)", "matchedStatuses": ["failed"],
+     "messageRegex": "(?s)no_answer: .*",
+     "description": "No answer could be extracted; grouped by sub-kind (format, truncated at "
+     "the token cap, answer only in the reasoning, reasoning unfinished) and rule."},
+    {"name": "Error: timeout", "matchedStatuses": ["broken", "failed"],
+     "messageRegex": "(?s)error: timeout.*",
+     "description": "The request or the generated program ran out of time."},
+    {"name": "Error: backend or sandbox", "matchedStatuses": ["broken", "failed"],
+     "messageRegex": "(?s)error: (?!timeout).*",
+     "description": "Generation, the backend or the sandbox failed (not a wrong answer)."},
 ]
 
-#: The parent suite of the gate's results in the Allure tree.
-GATE_SUITE = "benchgate gate"
 
-
-def allure_active(config: Any) -> bool:
-    """True when allure-pytest writes results in this session (``--alluredir`` given)."""
-    return bool(getattr(config.option, "allure_report_dir", None))
-
-
-def item_markers(model: str, benchmark: str, subject: str | None) -> list[Any]:
-    """Allure suite labels of one (model, item) test, as pytest markers.
-
-    Args:
-        model: the model id (parent suite).
-        benchmark: the benchmark (suite).
-        subject: the item's subject or category (sub-suite), or None.
-
-    Returns:
-        Marker decorators for ``item.add_marker``.
-    """
-    import allure
-
-    marks = [allure.parent_suite(model), allure.suite(benchmark)]
-    if subject:
-        marks.append(allure.sub_suite(subject))
-    return marks
-
-
-def record_item(outcome: Mapping[str, Any]) -> None:
-    """Add an item's parameters, description and attachments to the running Allure test.
-
-    Call it during the test's call phase (allure-pytest's current test). A no-op when
-    allure-pytest is not writing results.
-
-    Args:
-        outcome: the item's :meth:`benchgate.records.Outcome.to_dict`.
-    """
-    import allure
-
-    model, bench, item = outcome["model"], outcome["benchmark"], outcome["item_id"]
-    # Display only: the history id keeps using the original bench_case parameter value.
-    allure.dynamic.parameter("bench_case", f"{model}-{item}")
-    for name, value in (("model", model), ("benchmark", bench), ("item", item)):
-        allure.dynamic.parameter(name, value, excluded=True)
-    if outcome.get("subject"):
-        allure.dynamic.parameter("subject", outcome["subject"], excluded=True)
-    tokens = outcome.get("completion_tokens", 0)
-    allure.dynamic.description(
-        f"**{outcome['status']}**: extracted `{outcome.get('extracted')}`, reference "
-        f"`{outcome.get('reference')}`; finish_reason {outcome.get('finish_reason')}, "
-        f"{tokens} completion tokens, {outcome.get('latency_s', 0.0):.2f} s"
-        + (" (cached)" if outcome.get("cached") else "")
-    )
-    text = allure.attachment_type.TEXT
-    allure.attach(str(outcome.get("prompt", "")), name="prompt", attachment_type=text)
-    allure.attach(str(outcome.get("completion", "")), name="completion", attachment_type=text)
-    reasoning = (outcome.get("extra") or {}).get("reasoning")
-    if reasoning:
-        allure.attach(str(reasoning), name="reasoning", attachment_type=text)
-    allure.attach(str(outcome.get("extracted")), name="extracted answer", attachment_type=text)
-    allure.attach(str(outcome.get("reference")), name="reference", attachment_type=text)
-    if outcome.get("error"):
-        allure.attach(str(outcome["error"]), name="error", attachment_type=text)
+# --- run-level files ----------------------------------------------------------------------
 
 
 def write_categories(directory: Path) -> Path:
@@ -157,7 +123,7 @@ def _escape_property(text: str, key: bool) -> str:
 
 
 def write_environment(directory: Path, properties: Mapping[str, Any]) -> Path:
-    """Write ``environment.properties`` (Java properties format, one ``key=value`` a line).
+    """Write ``environment.properties`` (Java properties, one ``key=value`` a line, in order).
 
     Args:
         directory: the Allure results directory.
@@ -166,197 +132,344 @@ def write_environment(directory: Path, properties: Mapping[str, Any]) -> Path:
     directory.mkdir(parents=True, exist_ok=True)
     lines = [
         f"{_escape_property(str(k), True)}={_escape_property(str(v), False)}"
-        for k, v in properties.items()
-        if v is not None
+        for k, v in properties.items() if v is not None
     ]
     path = directory / "environment.properties"
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     return path
 
 
-def environment_properties(manifest: Mapping[str, Any]) -> dict[str, Any]:
-    """Flatten a run manifest into Allure's environment properties.
+def environment_properties(run: Run) -> dict[str, Any]:
+    """The Environment widget's entries: the verdict first, then the run's identity."""
+    from benchgate.reporting.markdown import status_word
 
-    Args:
-        manifest: :func:`benchgate.reporting.runlog.build_manifest` output.
-
-    Returns:
-        Models with backend and revision, benchmark versions and dataset hashes, package
-        versions, git revision and hardware, as ``key -> value``.
-    """
-    run = manifest.get("run", {})
-    props: dict[str, Any] = {"run.id": run.get("id")}
-    git = run.get("git") or {}
+    v = run.verdict
+    props: dict[str, Any] = {
+        "gate": status_word(run),
+        "gate.exit_status": None if v is None else v.exit_status,
+        "gate.headline": None if v is None else v.headline,
+        "run.id": run.run_id,
+    }
+    ident = run.identity
+    git = ident.get("git") or {}
     if git.get("commit"):
         props["git.revision"] = git["commit"] + (" (dirty)" if git.get("dirty") else "")
-    for model in manifest.get("models", []):
-        ident = model.get("backend_identity") or {}
-        # A pinned hub revision, else the hash of the weights (local files) or the script.
-        revision = model.get("revision") or ident.get("revision")
+    for model in run.models:
+        ident_b = model.get("backend_identity") or {}
+        revision = model.get("revision") or ident_b.get("revision")
         if not revision:
-            digest = ident.get("weights") or ident.get("weights_sha256") or ident.get("script")
-            revision = f"sha256:{digest}" if digest and not ident.get("script") else digest
+            digest = (ident_b.get("weights") or ident_b.get("weights_sha256")
+                      or ident_b.get("script"))
+            revision = f"sha256:{digest}" if digest and not ident_b.get("script") else digest
         desc = f"{model.get('backend')} {model.get('model')}"
         if model.get("gguf_file"):
             desc += f"/{model['gguf_file']}"
-        props[f"model.{model.get('id')}"] = (
-            desc + f" ({model.get('dtype')}, role {model.get('role')})"
-        )
+        role = f"({model.get('dtype')}, role {model.get('role')})"
+        props[f"model.{model.get('id')}"] = f"{desc} {role}"
         props[f"model.{model.get('id')}.revision"] = revision or "unpinned"
-        if ident.get("device"):
-            props[f"model.{model.get('id')}.device"] = ident["device"]
-    for name, bench in (manifest.get("benchmarks") or {}).items():
-        props[f"benchmark.{name}.version"] = bench.get("version")
-        props[f"benchmark.{name}.dataset_hash"] = bench.get("dataset_hash")
-    props["python"] = run.get("python")
-    for name, version in (run.get("packages") or {}).items():
+        if ident_b.get("served_model"):
+            props[f"model.{model.get('id')}.served"] = ident_b["served_model"]
+    if run.stored_side is not None:
+        props["baseline_run"] = run.stored_side.label
+    for name, bench in run.plan.benchmarks.items():
+        if not bench.available:
+            props[f"benchmark.{name}"] = f"not measured: {bench.reason}"
+            continue
+        props[f"benchmark.{name}.version"] = bench.version
+        props[f"benchmark.{name}.dataset_hash"] = bench.dataset_hash
+        if bench.stand_in:
+            props[f"benchmark.{name}.stand_in"] = bench.stand_in
+    props["python"] = ident.get("python")
+    for name, version in (ident.get("packages") or {}).items():
         props[f"package.{name}"] = version
-    hw = run.get("hardware") or {}
+    hw = ident.get("hardware") or {}
     props["hardware.cpu"] = hw.get("cpu")
     props["hardware.cpu_count"] = hw.get("cpu_count")
     props["hardware.memory_gb"] = hw.get("memory_gb")
     props["hardware.gpus"] = ", ".join(hw.get("gpus") or []) or "none"
-    props["host"] = run.get("host")
+    props["host"] = ident.get("host")
     return props
 
 
-def _attach(logger: Any, path: Path, name: str) -> Any:
-    from allure_commons.model2 import ATTACHMENT_PATTERN, Attachment
-    from allure_commons.types import AttachmentType
-    from allure_commons.utils import uuid4
+def write_executor(directory: Path, run: Run) -> Path:
+    """Write ``executor.json``: the report's title and the headline on the Overview page."""
+    from benchgate.reporting.markdown import status_word
 
-    kinds = {
-        ".png": AttachmentType.PNG,
-        ".html": AttachmentType.HTML,
-        ".json": AttachmentType.JSON,
-        ".md": AttachmentType.TEXT,
-        ".txt": AttachmentType.TEXT,
+    headline = run.verdict.headline if run.verdict else "no verdict"
+    data = {
+        "name": "benchgate",
+        "type": "benchgate",
+        "reportName": f"benchgate: gate {status_word(run)}",
+        "buildName": f"{run.run_id}: {headline}",
     }
-    kind = kinds.get(path.suffix, AttachmentType.TEXT)
-    file_name = ATTACHMENT_PATTERN.format(prefix=uuid4(), ext=kind.extension)
-    logger.report_attached_file(str(path), file_name)
-    return Attachment(name=name, source=file_name, type=kind.mime_type)
+    path = directory / "executor.json"
+    path.write_text(json.dumps(data, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    return path
 
 
-def write_gate_results(
-    directory: Path,
-    result: GateResult,
-    attachments: Sequence[tuple[Path, str]],
-    run_id: str,
-    pair_plots: Mapping[tuple[str, str], Path] | None = None,
-    start_ms: int | None = None,
-) -> list[Path]:
-    """Write the gate's Allure results into ``directory`` (the controller, after the run).
+def copy_history(source: Path, directory: Path) -> Path | None:
+    """Copy a previous report's ``history/`` folder into ``directory/history``.
 
-    * ``gate``: failed when the gate fails (message: the reasons), else passed; carries
-      ``attachments`` (comparison table, summary, plots).
-    * one result per comparison, suite = benchmark: failed ``regression: ...``, skipped
-      ``inconclusive: ...`` or passed, with the pair's paired-bar plot.
-    * one failed ``error rate: ...`` result per (model, benchmark) above the limit.
+    Args:
+        source: the previous report's ``history`` folder (``allure-report/history``).
+        directory: the Allure results directory.
 
-    History ids hash the gate's name and the compared model ids (not the run id), so a
-    comparison keeps its history across runs.
+    Returns:
+        The copied folder, or None when ``source`` does not exist (a first run).
+    """
+    if not source.is_dir():
+        return None
+    target = directory / "history"
+    shutil.copytree(source, target, dirs_exist_ok=True)
+    return target
+
+
+# --- the gate's results --------------------------------------------------------------------
+
+
+class _Writer:
+    """Writes result and attachment files into an Allure results directory."""
+
+    def __init__(self, directory: Path, start: int, stop: int) -> None:
+        self.directory = directory
+        self.start, self.stop = start, stop
+        self.written: list[Path] = []
+
+    def attachment(self, name: str, body: bytes | str, mime: str, ext: str) -> dict[str, str]:
+        source = f"{uuid.uuid4()}-attachment.{ext}"
+        data = body.encode("utf-8") if isinstance(body, str) else body
+        (self.directory / source).write_bytes(data)
+        return {"name": name, "source": source, "type": mime}
+
+    def file(self, name: str, path: Path) -> dict[str, str] | None:
+        kinds = {".png": ("image/png", "png"), ".html": ("text/html", "html"),
+                 ".json": ("application/json", "json"), ".md": ("text/plain", "txt")}
+        if not path.is_file():
+            return None
+        mime, ext = kinds.get(path.suffix, ("text/plain", "txt"))
+        return self.attachment(name, path.read_bytes(), mime, ext)
+
+    def result(self, *, full: str, name: str, status: str, suite: str,
+               message: str | None = None, trace: str | None = None,
+               description: str | None = None, attachments: Sequence[dict | None] = (),
+               parameters: Mapping[str, str] | None = None,
+               links: Sequence[dict[str, str]] = ()) -> Path:
+        key = f"benchgate.gate#{full}"
+        data = {
+            "uuid": str(uuid.uuid4()),
+            "historyId": hashlib.md5(key.encode()).hexdigest(),
+            "testCaseId": hashlib.md5(key.encode()).hexdigest(),
+            "fullName": key,
+            "name": name,
+            "status": status,
+            "stage": "finished",
+            "start": self.start,
+            "stop": self.stop,
+            "labels": [{"name": "parentSuite", "value": GATE_SUITE},
+                       {"name": "suite", "value": suite},
+                       {"name": "epic", "value": GATE_SUITE},
+                       {"name": "feature", "value": suite},
+                       {"name": "framework", "value": "benchgate"}],
+            "parameters": [{"name": k, "value": v} for k, v in (parameters or {}).items()],
+            "links": list(links),
+            "attachments": [a for a in attachments if a],
+        }
+        if message or trace:
+            data["statusDetails"] = {"message": message or "", "trace": trace or ""}
+        if description:
+            data["descriptionHtml"] = description
+        path = self.directory / f"{data['uuid']}-result.json"
+        path.write_text(json.dumps(data, ensure_ascii=False, indent=1), encoding="utf-8")
+        self.written.append(path)
+        return path
+
+
+def _lines_html(lines: Sequence[str]) -> str:
+    """Lines as ``<p>`` elements (Allure's description drops tables, lists and styles)."""
+    return "".join(f"<p>{html.escape(line)}</p>" for line in lines)
+
+
+def comparison_lines(run: Run, comp: Comparison) -> list[str]:
+    """One comparison in sentences, for its Allure description (numbers from the Run)."""
+    from benchgate.reporting.blocks import pts, pvalue
+    from benchgate.reporting.markdown import difference_cell
+
+    level = f"{run.settings.confidence:.0%}"
+    test = ("paired permutation test of the mean score" if comp.graded is not None
+            else "mid-p McNemar")
+    lines = [
+        f"verdict: {comp.verdict.upper()}: {comp.reason}",
+        f"n = {comp.n} paired items; b = {comp.b} regressions (baseline right, candidate "
+        f"wrong), c = {comp.c} improvements",
+        f"difference, candidate minus baseline: {difference_cell(comp)} points ({level} "
+        "paired interval)",
+        f"p = {pvalue(comp.pvalue_regression_holm)}: one-sided {test}, Holm-adjusted over the "
+        f"{len(run.comparisons)} gating comparison(s); alpha {run.settings.alpha:g}",
+    ]
+    if comp.baseline_accuracy is not None and comp.candidate_accuracy is not None:
+        b, c = comp.baseline_accuracy, comp.candidate_accuracy
+        lines.append(f"accuracy on the paired items: baseline {pts(b.estimate)} "
+                     f"[{pts(b.lower)}, {pts(b.upper)}], candidate {pts(c.estimate)} "
+                     f"[{pts(c.lower)}, {pts(c.upper)}]")
+    if comp.graded is not None:
+        g = comp.graded
+        lines.append(f"graded score: baseline mean {pts(g.baseline_mean)}, candidate mean "
+                     f"{pts(g.candidate_mean)} (n={g.n}); two-sided permutation p "
+                     f"{pvalue(g.pvalue)}")
+    elif comp.mdd == comp.mdd:
+        lines.append(f"minimum detectable drop: {pts(comp.mdd)} points (--mde-max "
+                     f"{pts(run.settings.mde_max)})")
+    if comp.no_answer is not None:
+        na = comp.no_answer
+        lines.append(f"no_answer rate: {pts(na.baseline_rate)}% -> {pts(na.candidate_rate)}%"
+                     + (" (jump)" if na.flagged else ""))
+    if comp.worst_case is not None:
+        w = comp.worst_case
+        lines.append(f"worst case, {w.errors} error item(s) counted against the candidate: "
+                     f"b={w.b}, c={w.c}, drop {pts(w.drop)} points, Holm p "
+                     f"{pvalue(w.pvalue_regression_holm)}"
+                     + (": REGRESSION" if w.regression else ""))
+    for title, kind in (("regressed (b)", "regression"), ("improved (c)", "improvement")):
+        ids = [f.item_id for f in comp.flips if f.kind == kind]
+        if ids:
+            lines.append(f"{title}: " + ", ".join(ids[:MAX_LINKS])
+                         + (" ..." if len(ids) > MAX_LINKS else "")
+                         + " (links below; both answers in the attachment)")
+    return lines
+
+
+def _comparison_page(run: Run, comp: Comparison) -> str:
+    from benchgate.reporting.blocks import Block, render_html
+    from benchgate.reporting.markdown import comparison_table, flip_html
+
+    blocks = [comparison_table(run, [comp]),
+              Block("list", items=comparison_lines(run, comp)[1:])]
+    body = render_html(blocks)
+    body += "".join(flip_html(f, comp) + "<br>" for f in comp.flips[:MAX_LINKS])
+    if len(comp.flips) > MAX_LINKS:
+        body += f"<p>{len(comp.flips) - MAX_LINKS} more flipped items in summary.json.</p>"
+    return html_page(body)
+
+
+def write_gate_results(directory: Path, run: Run, plots: Sequence[Path] = (),
+                       summary_files: Sequence[Path] = ()) -> list[Path]:
+    """Write the ``gate`` suite: verdict, comparisons, coverage, error rates.
 
     Args:
         directory: the Allure results directory.
-        result: the gate's result.
-        attachments: ``(file, name)`` pairs attached to the gate result.
-        run_id: the run's id (shown in the description).
-        pair_plots: ``(baseline label, candidate label) -> PNG`` for the comparison results.
-        start_ms: session start in ms since the epoch (result timing), default now.
+        run: the run.
+        plots: the plot PNGs (all attached to the verdict; each comparison gets its pair's).
+        summary_files: other files to attach to the verdict (summary.json).
 
     Returns:
-        The ``*-result.json`` files written.
+        The ``*-result.json`` files written. History ids hash the result's role and the
+        model ids (never the run id), so each keeps its history across runs.
     """
-    from allure_commons.logger import AllureFileLogger
-    from allure_commons.model2 import Label, Parameter, StatusDetails, TestResult
-    from allure_commons.model2 import Status as AllureStatus
-    from allure_commons.utils import md5, uuid4
+    from benchgate.reporting.markdown import status_word, summary_html
+    from benchgate.reporting.plots import pair_plot_name
 
     directory.mkdir(parents=True, exist_ok=True)
-    logger = AllureFileLogger(str(directory), clean=False)
-    stop = int(time.time() * 1000)
-    start = start_ms or stop
-    before = set(directory.glob("*-result.json"))
-
-    def emit(
-        name: str,
-        full: str,
-        status: str,
-        message: str | None,
-        suite: str,
-        files: Sequence[tuple[Path, str]],
-        params: Mapping[str, str] | None = None,
-        description: str | None = None,
-        trace: str | None = None,
-    ) -> None:
-        test = TestResult(
-            uuid=uuid4(),
-            name=name,
-            fullName=f"benchgate.gate#{full}",
-            historyId=md5("benchgate.gate", full),
-            testCaseId=md5("benchgate.gate", full),
-            status=status,
-            statusDetails=StatusDetails(message=message, trace=trace) if message else None,
-            start=start,
-            stop=stop,
-            description=description,
-            labels=[
-                Label("parentSuite", GATE_SUITE),
-                Label("suite", suite),
-                Label("framework", "benchgate"),
-                Label("tag", "gate"),
-            ],
-            parameters=[Parameter(name=k, value=v) for k, v in (params or {}).items()],
-            attachments=[_attach(logger, path, title) for path, title in files if path.is_file()],
-        )
-        logger.report_result(test)
-
-    verdict_status = {REGRESSION: AllureStatus.FAILED, INCONCLUSIVE: AllureStatus.SKIPPED}
-    for comp in result.comparisons:
-        status = verdict_status.get(comp.verdict, AllureStatus.PASSED)
-        message = f"{comp.verdict}: {comp.reason}" if comp.verdict != "pass" else None
-        plot = (pair_plots or {}).get((comp.baseline.label, comp.candidate.label))
-        details = json.dumps(comp.to_dict(), indent=2, default=str)
-        tmp = directory / f".{uuid4()}-comparison.json"
-        tmp.write_text(details, encoding="utf-8")
-        try:
-            emit(
-                f"{comp.benchmark}: {comp.candidate.label} vs {comp.baseline.label}",
-                f"{comp.benchmark}:{comp.candidate.model}:vs:{comp.baseline.model}",
-                status,
-                message,
-                comp.benchmark,
-                [(tmp, "comparison (json)")] + ([(plot, "paired accuracy")] if plot else []),
-                params={"baseline": comp.baseline.label, "candidate": comp.candidate.label},
-                description=f"**{comp.verdict}**: {comp.reason}",
-            )
-        finally:
-            tmp.unlink(missing_ok=True)
-    for rate in result.error_rates:
-        if rate.exceeded:
-            emit(
-                f"{rate.benchmark}: {rate.model} error rate",
-                f"error-rate:{rate.benchmark}:{rate.model}",
-                AllureStatus.FAILED,
-                f"error rate: {rate.rate:.1%} ({rate.errors}/{rate.n}) above --max-error-rate "
-                f"{result.settings.max_error_rate:g}",
-                rate.benchmark,
-                [],
-                params={"model": rate.model},
-            )
-    status_line = "PASS" if result.passed else "FAIL"
-    message = None if result.passed else "gate failed: " + "; ".join(result.reasons)
-    emit(
-        f"benchgate gate: {status_line}",
-        "gate",
-        AllureStatus.PASSED if result.passed else AllureStatus.FAILED,
-        message,
-        "gate",
-        attachments,
-        description=f"Run `{run_id}`: {len(result.comparisons)} comparisons; exit status "
-        f"{result.exit_status}."
-        + ("\n\n" + "\n".join(f"- {n}" for n in result.notes) if result.notes else ""),
-        trace="\n".join(result.notes) or None,
+    now = int(datetime.now().timestamp() * 1000)
+    start = iso_ms(run.identity.get("started"), now)
+    w = _Writer(directory, start, max(start, iso_ms(run.identity.get("finished"), now)))
+    by_name = {p.name: p for p in plots}
+    v = run.verdict
+    word = status_word(run)
+    status = GATE_STATUS.get(v.status if v else "not_evaluated", "skipped")
+    lines = [v.headline if v else "no verdict"]
+    if v and v.reasons:
+        lines += [f"reason: {r}" for r in v.reasons]
+    lines += [f"finding: {f.kind}{' (fails the gate)' if f.fails else ''}: {f.message}"
+              for f in run.findings]
+    w.result(
+        full="gate", name=f"gate {word}", status=status, suite="verdict",
+        message=v.headline if v and status != "passed" else None,
+        trace="\n".join(v.reasons) if v and v.reasons else None,
+        description=_lines_html(lines),
+        attachments=[w.attachment("summary", summary_html(run, []), "text/html", "html")]
+        + [w.file(p.stem.replace("_", " "), p) for p in plots]
+        + [w.file(p.name, p) for p in summary_files],
+        parameters={"exit status": str(v.exit_status) if v else "-"},
     )
-    return sorted(set(directory.glob("*-result.json")) - before)
+    for comp in run.comparisons:
+        bench = run.plan.benchmarks.get(comp.benchmark)
+        title = benchmark_title(comp.benchmark, bench.stand_in if bench else None)
+        links = []
+        regress = [f for f in comp.flips if f.kind == "regression"]
+        improve = [f for f in comp.flips if f.kind != "regression"]
+        for kind, flips in (("regressed", regress), ("improved", improve)):
+            if flips:
+                links.append({"type": "link", "name": f"all {len(flips)} {kind} items",
+                              "url": behaviors_link(flip_epic(comp, kind), title)})
+        for f in comp.flips[:MAX_LINKS]:
+            kind = "regressed" if f.kind == "regression" else "improved"
+            links.append({"type": "link", "name": f"{kind}: {f.item_id}",
+                          "url": behaviors_link(flip_epic(comp, kind), title, f.item_id)})
+        plot = by_name.get(pair_plot_name(comp.baseline.label, comp.candidate.label))
+        w.result(
+            full=f"{comp.benchmark}:{comp.candidate.model}:vs:{comp.baseline.model}",
+            name=f"{title}: {comp.candidate.label} vs {comp.baseline.label}",
+            status=VERDICT_STATUS.get(comp.verdict, "broken"), suite="comparisons",
+            message=None if comp.verdict == "pass" else f"{comp.verdict}: {comp.reason}",
+            description=_lines_html(comparison_lines(run, comp)),
+            attachments=[w.attachment(f"comparison and flipped items (b={comp.b}, c={comp.c})",
+                                      _comparison_page(run, comp), "text/html", "html"),
+                         w.file("paired difference", plot) if plot else None],
+            parameters={"benchmark": comp.benchmark, "baseline": comp.baseline.label,
+                        "candidate": comp.candidate.label},
+            links=links,
+        )
+    for row in run.coverage:
+        if row.status == "complete":
+            continue
+        lost = [g for g in row.gaps if not g.deliberate]
+        failing = (row.required and row.status in ("unavailable", "not measured")) or bool(lost)
+        what = "not measured" if row.status in ("unavailable", "not measured") else "partial"
+        why = row.reason or "; ".join(
+            f"{g.side}: {g.count} of {row.planned_items} items {g.reason}" for g in row.gaps
+        ) or "no outcome"
+        bench = run.plan.benchmarks.get(row.benchmark)
+        w.result(
+            full=f"coverage:{row.benchmark}",
+            name=f"{benchmark_title(row.benchmark, bench.stand_in if bench else None)}: {what}",
+            status="failed" if failing else "skipped", suite="coverage",
+            message=f"{what}: {why}",
+            parameters={"benchmark": row.benchmark, "required": "yes" if row.required else "no"},
+        )
+    for rate in run.error_rates:
+        if rate.exceeded:
+            w.result(
+                full=f"error-rate:{rate.benchmark}:{rate.model}",
+                name=f"{rate.benchmark}: {rate.model} error rate", status="failed",
+                suite="error rate",
+                message=f"error rate: {rate.rate:.1%} ({rate.errors}/{rate.n}) above "
+                f"--max-error-rate {100 * run.settings.max_error_rate:g}%",
+                parameters={"model": rate.model, "benchmark": rate.benchmark},
+            )
+    return w.written
+
+
+@hookimpl(trylast=True)
+def pytest_benchgate_report(run: Run, context: ReportContext) -> None:
+    """Write the gate's Allure results and annotate the items (with an Allure directory)."""
+    directory = context.alluredir
+    if directory is None or run.verdict is None or run.verdict.status == "inactive":
+        return
+    directory.mkdir(parents=True, exist_ok=True)
+    written: list[Path] = []
+    if context.allure_history is not None:
+        copied = copy_history(Path(context.allure_history), directory)
+        if copied is None:
+            context.line(f"allure: no history at {context.allure_history} (a first run?): "
+                         "the Trend starts with this run")
+        else:
+            written.append(copied)
+    plots = [p for p in context.written.get("plots", []) if Path(p).suffix == ".png"]
+    summaries = [Path(p) for files in context.written.values() for p in files
+                 if Path(p).name == "summary.json"]
+    written += [write_categories(directory),
+                write_environment(directory, environment_properties(run)),
+                write_executor(directory, run)]
+    written += write_gate_results(directory, run, [Path(p) for p in plots], summaries)
+    annotate_items(directory, run)
+    context.wrote("allure", *written)

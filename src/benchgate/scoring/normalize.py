@@ -5,7 +5,8 @@ Three small families, each used by the benchmark specs in ``tests/benchmarks/``:
 * numbers: :func:`parse_number`, :func:`canonical_number` and :func:`numbers_equal`
   (GSM8K, MGSM and every other free-form numeric answer);
 * FinQA-style numbers: :func:`finqa_equal`, which also forgives the percent scale
-  (``"12%"`` vs ``"0.12"``) and the rounding of the reference;
+  (``"12%"`` vs ``"0.12"``, unless both are written with ``%``) and the rounding of the
+  reference;
 * multiple-choice labels: :func:`normalize_label` and :func:`labels_equal`.
 
 Numbers are handled as :class:`decimal.Decimal` so that ``"0.1" + "0.2"`` style float
@@ -30,6 +31,7 @@ __all__ = [
     "normalize_label",
     "numbers_equal",
     "parse_number",
+    "written_percent",
 ]
 
 # Places kept when a fraction has no finite decimal expansion (1/3 -> 0.3333333333).
@@ -214,6 +216,27 @@ def _reference_half_unit(reference: str) -> Decimal | None:
     return Decimal(5).scaleb(-(places + 1))
 
 
+_PERCENT_WRITTEN = re.compile(r"%|percent|per\s+cent", re.IGNORECASE)
+
+
+def written_percent(value: object) -> bool:
+    """Whether ``value`` is a string written with a percent sign (``"12%"``, ``"12 percent"``)."""
+    return isinstance(value, str) and _PERCENT_WRITTEN.search(value) is not None
+
+
+def _percent_scales(predicted: object, reference: object) -> tuple[Decimal, ...]:
+    """The factors that may bring the prediction to the reference's scale (see finqa_equal)."""
+    one, hundred, hundredth = Decimal(1), Decimal(100), Decimal("0.01")
+    p_pct, r_pct = written_percent(predicted), written_percent(reference)
+    if p_pct and r_pct:
+        return (one,)
+    if p_pct:
+        return (one, hundredth)  # "14.1%" vs "14.1" (a percent without its sign) or 0.141
+    if r_pct:
+        return (one, hundred)  # "14.1" (percent without its sign) or 0.141 vs "14.1%"
+    return (one, hundred, hundredth)
+
+
 def finqa_equal(
     predicted: str | int | float | Decimal | None,
     reference: str | int | float | Decimal | None,
@@ -224,12 +247,18 @@ def finqa_equal(
     """FinQA-style numeric match: relative tolerance, percent scale and reference rounding.
 
     FinQA references mix two scales for the same quantity: a percent written as
-    ``"12%"`` (or ``12.0``) and the same ratio as a fraction (``0.12``, the executed
-    program's ``exe_ans``). A model may answer in either. With ``percent_scale`` the
-    predicted value ``p`` matches the reference ``r`` when any of ``p``, ``100 p`` or
-    ``p / 100`` is close to ``r``. So ``"12%"`` vs ``"0.12"`` matches in both
-    directions, and so do ``"0.12"`` vs ``"12"``. The percent sign itself is only
-    dropped (``"12%"`` reads as 12), so scale is decided by this rule, never by the sign.
+    ``"12%"`` and the same ratio as a fraction (``0.12``, the executed program's
+    ``exe_ans``). A model may answer in either, with or without the percent sign. With
+    ``percent_scale`` the prediction ``p`` may be multiplied by a factor before the
+    comparison, and the percent sign, when written, fixes the scale:
+
+    * both written with ``%``: no factor (``"0.2%"`` and ``"2000%"`` never match
+      ``"20%"``);
+    * only the prediction: 1 or 1/100 (``"20%"`` matches ``"20"`` and ``0.2``);
+    * only the reference: 1 or 100 (``"20"`` and ``"0.2"`` match ``"20%"``);
+    * neither: 1, 100 or 1/100 (``"0.12"`` and ``"12"`` match both ways).
+
+    The sign is read from the strings as written (``parse_number`` reads ``"12%"`` as 12).
 
     *Close* means within ``max(rel_tol * |r|, h)``, where ``h`` is half a unit in the last
     decimal place written in a string reference (``"14.1%"`` accepts 14.05 to 14.15,
@@ -238,12 +267,13 @@ def finqa_equal(
     tables state their unit once and references are in that unit.
 
     Args:
-        predicted: the extracted answer, or None.
+        predicted: the extracted answer, ``"%"`` appended when the model wrote one
+            (:func:`benchgate.scoring.number_extraction` reports it), or None.
         reference: the gold answer (string from the ``answer`` field, or the float
             ``exe_ans``), or None.
         rel_tol: relative tolerance, >= 0; the default (1 %) absorbs the drift from
             rounding intermediate results to two decimals in multi-step programs.
-        percent_scale: also try the prediction scaled by 100 and by 1/100.
+        percent_scale: allow the factors above; False compares ``p`` and ``r`` as written.
 
     Returns:
         True when they match, False otherwise or when either is None.
@@ -258,7 +288,7 @@ def finqa_equal(
         return False
     half = _reference_half_unit(reference) if isinstance(reference, str) else None
     tol = max(Decimal(repr(rel_tol)) * abs(r), half or Decimal(0))
-    scales = (Decimal(1), Decimal(100), Decimal("0.01")) if percent_scale else (Decimal(1),)
+    scales = _percent_scales(predicted, reference) if percent_scale else (Decimal(1),)
     return any(abs(p * s - r) <= tol for s in scales)
 
 

@@ -107,6 +107,17 @@ def paired_permutation_test(
     batch = max(1, min(resamples, _BATCH_ELEMENTS // n_items))
     differences = candidate - baseline
     units = _quantize(differences)
+    if n_items == 1:
+        # scipy.stats.permutation_test needs two observations; with one item the two sign
+        # assignments {d, -d} are enumerated here (the same exact p-value it would give).
+        return PermutationTestResult(
+            statistic=float(differences[0]),
+            pvalue=_single_item_pvalue(int(units[0]), alternative),
+            n_items=1,
+            n_resamples=2,
+            exact=True,
+            alternative=alternative,
+        )
 
     def total(signed: np.ndarray, axis: int) -> np.ndarray:
         return np.sum(signed, axis=axis)
@@ -129,6 +140,17 @@ def paired_permutation_test(
         exact=exact,
         alternative=alternative,
     )
+
+
+def _single_item_pvalue(unit: int, alternative: str) -> float:
+    """Exact p-value over the two sign assignments of a single difference ``unit``."""
+    less = 1.0 if unit >= 0 else 0.5  # P(T <= d) for T uniform on {d, -d}
+    greater = 1.0 if unit <= 0 else 0.5
+    if alternative == "less":
+        return less
+    if alternative == "greater":
+        return greater
+    return min(1.0, 2.0 * min(less, greater))
 
 
 def _quantize(differences: np.ndarray) -> np.ndarray:

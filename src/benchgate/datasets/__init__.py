@@ -1,1 +1,0 @@
-"""Benchmark data loaders: local files in the sources' formats, or the hub."""
