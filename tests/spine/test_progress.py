@@ -55,12 +55,16 @@ def test_writer_routes_backend_reports_into_its_file_and_throttles(tmp_path):
         report(1, 20)
         assert (read_tasks(tmp_path)[0].done, read_tasks(tmp_path)[0].tokens) == (2, 50)
         clock.now += 20.0
-        report(5, 40)  # more than the total is capped
+        report(1, 40)  # 21.1 s: a running task is first shown after INTERVAL_S (60 s)
+        clock.now += 45.0
+        report(0, 15)  # 66.1 s: the first line
+        clock.now += 10.0
+        report(5, 5)  # 76.1 s: within 60 s of the last line; more than the total is capped
     (task,) = read_tasks(tmp_path)
-    assert task.finished and task.done == 4 and task.tokens == 90
-    # Printed: nothing in the first 2 s, then at most every 10 s, and the end.
-    assert len(lines) == 2 and lines[0].startswith("[progress] m gsm8k: 4/4 items  0.19")
-    assert lines[-1].startswith("[progress] m gsm8k: 4/4 items done in 21s")
+    assert task.finished and task.done == 4 and task.tokens == 110
+    # Printed: nothing in the first minute, then at most every minute, and the end.
+    assert len(lines) == 2 and lines[0].startswith("[progress] m gsm8k: 3/4 items  0.05")
+    assert lines[-1].startswith("[progress] m gsm8k: 4/4 items done in 76s")
 
 
 def test_a_quick_generation_prints_nothing(tmp_path):

@@ -108,6 +108,22 @@ def test_static_and_continuous_batching_agree(backend):
     assert [c.text for c in static.generate(requests)] == [c.text for c in continuous]
 
 
+def test_continuous_batching_reports_each_item_and_its_tokens_as_it_finishes(backend):
+    from benchgate.backends.progress import reporting
+
+    requests = [
+        Request.from_messages([{"role": "user", "content": f"Say {word}."}], max_new_tokens=cap)
+        for word, cap in (("yes", 4), ("no", 12), ("maybe", 24))
+    ]
+    calls: list[tuple[int, int]] = []
+    with reporting(lambda items, tokens: calls.append((items, tokens))):
+        completions = backend.generate(requests)
+    # One report per finished request (the progress lines move while a batch runs), whose
+    # tokens are the tokens that request generated.
+    assert [items for items, _ in calls] == [1, 1, 1]
+    assert sorted(t for _, t in calls) == sorted(c.completion_tokens for c in completions)
+
+
 def test_length_finish_reason_and_stop_strings(backend):
     long_request = Request.from_messages(
         [{"role": "user", "content": "Write a long story about a dragon."}], max_new_tokens=8

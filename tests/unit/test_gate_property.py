@@ -18,7 +18,7 @@ STATUSES = ("correct", "incorrect", "no_answer", "error", "missing")
 MODELS = ("base", "cand")
 
 
-def _log(plan_items, table, deselected, stopped, allow_partial=False):
+def _log(plan_items, table, deselected, stopped, allow_partial=False, pytest_status=1):
     benchmarks = {
         name: {
             "name": name,
@@ -60,7 +60,7 @@ def _log(plan_items, table, deselected, stopped, allow_partial=False):
             "collected": True,
         },
         "session": {
-            "pytest_exit_status": 1,
+            "pytest_exit_status": pytest_status,
             "gate": "on",
             "stopped_early": "stopping after 1 failures" if stopped else None,
         },
@@ -89,16 +89,20 @@ def runs(draw):
 
 
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(runs())
-def test_pass_only_when_every_planned_pair_was_measured(case):
+@given(runs(), st.sampled_from([0, 1]))
+def test_pass_only_when_every_planned_pair_was_measured(case, pytest_status):
     plan_items, table, deselected, stopped = case
-    verdict = build_run(_log(plan_items, table, deselected, stopped)).verdict
+    verdict = build_run(
+        _log(plan_items, table, deselected, stopped, pytest_status=pytest_status)
+    ).verdict
     complete = all(status != "missing" for status in table.values())
     if verdict.status == "pass":
         assert complete, (verdict.headline, table)
         assert verdict.exit_status == 0
     if not complete:
         assert verdict.status in ("fail", "not_evaluated"), verdict.headline
+        # Never green: exit status 0 means measured and no regression.
+        assert verdict.exit_status != 0, verdict.headline
         lost = any(
             status == "missing" and item not in deselected.get(bench, {}).get(model, [])
             for (model, bench, item), status in table.items()
@@ -115,6 +119,20 @@ def test_allow_partial_is_the_only_way_a_partial_run_passes(case):
     run = build_run(_log(plan_items, table, deselected, stopped, allow_partial=True))
     if run.verdict.status == "pass" and any(s == "missing" for s in table.values()):
         assert "PARTIAL run allowed by --allow-partial" in run.verdict.headline
+
+
+def test_a_partial_run_whose_selected_tests_all_passed_is_not_green():
+    items = {"gsm8k": [f"q{k}" for k in range(10)]}
+    table = {(m, "gsm8k", i): ("correct" if k < 4 else "missing")
+             for m in MODELS for k, i in enumerate(items["gsm8k"])}
+    deselected = {"gsm8k": {m: items["gsm8k"][4:] for m in MODELS}}
+    verdict = build_run(_log(items, table, deselected, False, pytest_status=0)).verdict
+    assert verdict.status == "not_evaluated" and verdict.exit_status == 1
+    assert "never green" in verdict.differs
+    allowed = build_run(
+        _log(items, table, deselected, False, allow_partial=True, pytest_status=0)
+    ).verdict
+    assert allowed.status == "pass" and allowed.exit_status == 0
 
 
 def test_identical_complete_outcomes_pass():

@@ -134,3 +134,35 @@ def test_multi_model_plot_shows_letters_and_cochrans_q(run3):
 def test_two_models_have_no_multi_model_plot(run2):
     assert plots.multi_model_figure(run2) is None
     assert "multi_model.png" not in [name for name, _ in plots.figures(run2)]
+
+
+def test_the_same_results_reuse_the_figures_and_changed_results_redraw(tmp_path):
+    import dataclasses
+
+    from report_runs import make_log
+
+    from benchgate.gate import build_run
+
+    first = make_log()
+    run = build_run(first)
+    folder = tmp_path / "plots"
+    drawn = plots.write_plots(run, folder)
+    stamps = {p.name: p.stat().st_mtime_ns for p in drawn}
+    (folder / "stale.png").write_bytes(b"old")
+    # Another run of the same results: another id, times, latencies and cache flags.
+    again = make_log()
+    again.manifest["run"].update(id="20260102T000000Z-def456", started="2026-01-02T00:00:00+00:00")
+    again.outcomes = [dataclasses.replace(o, latency_s=9.9, cached=True) for o in again.outcomes]
+    assert plots.plots_key(build_run(again)) == plots.plots_key(run)
+    kept = plots.write_plots(build_run(again), folder)
+    assert [p.name for p in kept] == list(stamps)
+    assert {p.name: p.stat().st_mtime_ns for p in kept} == stamps  # not drawn again
+    assert not (folder / "stale.png").exists()
+    # One answer changes: every figure is drawn again.
+    changed = make_log()
+    o = changed.outcomes[0]
+    changed.outcomes[0] = dataclasses.replace(
+        o, status="correct" if o.status != "correct" else "incorrect")
+    assert plots.plots_key(build_run(changed)) != plots.plots_key(run)
+    redrawn = plots.write_plots(build_run(changed), folder)
+    assert all(p.stat().st_mtime_ns != stamps[p.name] for p in redrawn if p.name in stamps)

@@ -1,5 +1,10 @@
 """Transformers backend: hub ids, local directories and GGUF files, batched generation.
 
+(Past 600 lines on purpose: loading, identity, rendering and both batching modes share the
+backend's lazily loaded tokenizer and model; the converted-copy store lives in
+:mod:`benchgate.backends.model_store`, the progress channel in
+:mod:`benchgate.backends.progress`.)
+
 Batching modes:
 
 * ``continuous`` (default): transformers' :meth:`~transformers.GenerationMixin.generate_batch`
@@ -19,7 +24,9 @@ the render memo, so it imports neither torch nor transformers.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
+import io
 import logging
 import os
 import re
@@ -285,9 +292,12 @@ class TransformersBackend:
             try:
                 path, kwargs = self._source("model")
                 device_map = self._device_map(path, kwargs, dtype)
-                model = AutoModelForCausalLM.from_pretrained(
-                    path, dtype=dtype, device_map=device_map, **kwargs
-                )
+                # A GGUF load's de-quantisation bar is plain tqdm (not switched off above)
+                # and would land in captured test output: send it nowhere.
+                with contextlib.redirect_stderr(io.StringIO()):
+                    model = AutoModelForCausalLM.from_pretrained(
+                        path, dtype=dtype, device_map=device_map, **kwargs
+                    )
             except BackendError:
                 raise
             except Exception as exc:  # noqa: BLE001 - every load failure gets the same message
@@ -535,14 +545,16 @@ class TransformersBackend:
             )
             start = time.perf_counter()
             with torch.inference_mode():
-                results = self.model.generate_batch(
-                    inputs=ids, generation_config=self._generation_config(max_new),
-                    continuous_batching_config=cb, progress_bar=False,
-                )
+                ordered = self._run_paged(ids, self._generation_config(max_new), cb, max_new)
             wall = time.perf_counter() - start
             peak = peak_memory_mb(self.device)
-            ordered = [results[k] for k in sorted(results, key=lambda k: int(k.rsplit("_", 1)[-1]))]
             for i, prompt_ids, result in zip(indices, ids, ordered, strict=True):
+                if result is None:
+                    out[i] = Completion(text="", finish_reason="error",
+                                        error="generation failed: transformers' continuous "
+                                        "batching returned no result for this prompt",
+                                        prompt_tokens=len(prompt_ids))
+                    continue
                 if result.error:
                     out[i] = Completion(text="", finish_reason="error",
                                         error=f"generation failed: {result.error}",
@@ -553,8 +565,48 @@ class TransformersBackend:
                 tokens = list(result.generated_tokens)
                 out[i] = self._finish(tokens, max_new, self._stops(requests[i]), len(prompt_ids),
                                       max(0.0, end - begin), peak, wall)
-                report(1, len(tokens))
         return [c for c in out if c is not None]
+
+    def _run_paged(self, ids: list[list[int]], config: Any, cb: Any, max_new: int) -> list[Any]:
+        """Run one continuous batch; report each request's items and tokens as it finishes.
+
+        The loop of transformers' ``generate_batch`` (same manager, same settings, so the
+        same outputs) over its public manager API (``continuous_batching_context_manager``,
+        ``add_requests``, ``get_result``), which lets the progress lines count items and
+        tokens while the batch runs instead of only when all of it is done.
+
+        Returns:
+            The ``GenerationOutput`` of each prompt in input order (None where the manager
+            returned nothing for it).
+
+        Raises:
+            RuntimeError: the manager's generation thread died before every result came.
+        """
+        hints: dict[str, Any] = {}
+        try:  # sizing hints, as generate_batch passes them (absent in older transformers)
+            from transformers.generation.continuous_batching.utils import WorkloadHints
+
+            hints["workload_hints"] = WorkloadHints(
+                max_prompt_length=max(map(len, ids)), max_generated_length=max_new,
+                num_requests=len(ids))
+        except ImportError:
+            pass
+        results: dict[str, Any] = {}
+        with self.model.continuous_batching_context_manager(
+            generation_config=config, continuous_batching_config=cb, block=True, timeout=5,
+            **hints,
+        ) as manager:
+            request_ids = manager.add_requests(inputs=ids, max_new_tokens=max_new)
+            while len(results) < len(request_ids):
+                result = manager.get_result(timeout=1)
+                if result is None:
+                    if not manager.is_running():
+                        raise RuntimeError("the continuous-batching thread stopped early")
+                    continue
+                if result.is_finished():
+                    results[result.request_id] = result
+                    report(1, len(result.generated_tokens))
+        return [results.get(r) for r in request_ids]
 
     def _generate_static(
         self, prompts: list[str], max_new: int, stops: list[str]

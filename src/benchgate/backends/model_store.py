@@ -36,7 +36,9 @@ files are written to a temporary file and moved into place with :func:`os.replac
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
+import io
 import json
 import logging
 import os
@@ -206,8 +208,11 @@ class ModelStore:
 
             log.info("de-quantising %s (once; kept in %s)", gguf_file, self.root)
             hf_logging.disable_progress_bar()  # no tqdm bars in captured test output
-            model = AutoModelForCausalLM.from_pretrained(directory, gguf_file=gguf_file,
-                                                         dtype=torch.float32)
+            # transformers' GGUF de-quantisation bar is plain tqdm (not switched off by
+            # disable_progress_bar) and would land in captured test output: send it nowhere.
+            with contextlib.redirect_stderr(io.StringIO()):
+                model = AutoModelForCausalLM.from_pretrained(directory, gguf_file=gguf_file,
+                                                             dtype=torch.float32)
             # The de-quantised tensors are plain float32; transformers only refuses to save
             # because the load went through its GGUF "quantizer".
             model.hf_quantizer = None

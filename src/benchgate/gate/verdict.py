@@ -5,7 +5,7 @@ Rules (README, "What green means" and "Exit status"):
 1. The gate evaluates only the complete paired set it planned. A planned item without an
    outcome is either a **deliberate** partial selection (``-k``, ``-m``, ``--deselect``,
    ``--lf``, node ids, ``-x``): the gate is **NOT EVALUATED** and pytest's own exit status
-   is kept; or an **unplanned loss** (a skipped item, a lost worker): the gate **FAILS**.
+   is kept, never 0 (1 where every selected test passed: a partial run is never green); or an **unplanned loss** (a skipped item, a lost worker): the gate **FAILS**.
    ``--allow-partial`` evaluates the complete pairs anyway and says so.
 2. Nothing measured at all, a required benchmark not measured, a regression (or, with the
    errors counted against the candidate, a worst-case regression), an error rate above
@@ -317,10 +317,17 @@ def _set_exit(
         verdict.differs = f"--gate off: pytest's own exit status ({pytest_status}) is kept"
         return
     if verdict.status == NOT_EVALUATED:
-        verdict.exit_status = pytest_status
+        # Fail closed: a partial run is never green. pytest's own failing status is kept
+        # (a developer's `-k` run reads as usual); where pytest would say 0, the exit
+        # status is 1, since nothing planned was gated (--allow-partial gates what is there).
+        verdict.exit_status = pytest_status or 1
         verdict.differs = (
             f"the gate was not evaluated (partial run), so pytest's own exit status "
             f"({pytest_status}) is kept"
+            if pytest_status
+            else "the gate was not evaluated (partial run): exit status 1, although every "
+            "selected test passed (a partial run is never green; --allow-partial gates the "
+            "complete pairs)"
         )
         return
     verdict.exit_status = 1 if verdict.status == FAIL else 0

@@ -10,7 +10,8 @@ reports. The channel:
   ``<reports>/.progress/<worker>.json``, rewritten atomically at most every half second;
 * **controller side** (:class:`ProgressPoller`): a daemon thread reads those files every
   second and prints one line per group through the terminal reporter, at most every
-  ``interval`` seconds per group plus one when the group is done. The controller runs no
+  ``interval`` seconds per group (the first after ``interval``) plus one when the group is
+  done. The controller runs no
   test, so its output is never captured.
 
 Without xdist (``-n 0``) the test runs in the controller process under output capture; the
@@ -47,9 +48,11 @@ log = logging.getLogger(__name__)
 
 #: Folder under the reports directory that holds one progress file per worker.
 PROGRESS_DIR = ".progress"
-#: Seconds between two lines about the same group (a group's last line always prints).
-INTERVAL_S = 10.0
-#: A group is first shown once it has run this long (quick or cached groups stay silent).
+#: Seconds between two lines about the same group; a running group is first shown once it
+#: has run this long (a minute keeps the main job's terminal short: README command 1 prints
+#: about one line per long group per minute).
+INTERVAL_S = 60.0
+#: A group's end is shown once it has run this long (quick or cached groups stay silent).
 FIRST_AFTER_S = 2.0
 #: Seconds between two rewrites of a worker's progress file.
 WRITE_EVERY_S = 0.5
@@ -108,8 +111,9 @@ def progress_dir(config: pytest.Config) -> Path:
 class _Printer:
     """Prints task lines at most every ``interval`` seconds per task, and each task's end.
 
-    A task is first printed once it has run :data:`FIRST_AFTER_S` seconds; one that ends
-    sooner is never printed.
+    A running task is first printed once it has run ``interval`` seconds; its end is
+    printed when it ran at least :data:`FIRST_AFTER_S` seconds (a quicker one is never
+    printed).
     """
 
     def __init__(self, write: Callable[[str], None], interval: float = INTERVAL_S) -> None:
@@ -121,7 +125,7 @@ class _Printer:
         key = (task.model, task.benchmark, task.started)
         last = self._last.get(key)
         ran = (task.updated if task.finished else now) - task.started
-        if last is None and ran < FIRST_AFTER_S:
+        if last is None and (ran < FIRST_AFTER_S or (not task.finished and ran < self.interval)):
             return
         if last is not None:
             printed_at, done, tokens, finished = last

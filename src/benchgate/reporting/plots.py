@@ -26,6 +26,8 @@ pyplot state and the user's backend are never touched.
 from __future__ import annotations
 
 import functools
+import hashlib
+import json
 import math
 import re
 from collections.abc import Sequence
@@ -367,19 +369,65 @@ def figures(run: Run) -> list[tuple[str, Any]]:
     return [(name, fig) for name, fig in out if fig is not None]
 
 
+#: File in the plots folder naming the content key of the PNGs beside it.
+KEY_FILE = ".plots-key.json"
+
+
+def plots_key(run: Run) -> str:
+    """Content key of every figure's input (sha256 hex, 64 characters).
+
+    It covers the summary without the run's identity, timings and resource figures
+    (``run``, ``run_log``, ``resources``: no figure draws them), each outcome's model,
+    side, benchmark, item, status, score, tokens and finish reason, this module's source and
+    matplotlib's version. Two runs with the same key draw the very same figures.
+    """
+    import matplotlib
+
+    data = run.to_dict()
+    for volatile in ("run", "run_log", "resources"):
+        data.pop(volatile, None)
+    rows = sorted(
+        (side, o.benchmark, o.item_id, o.status, o.score, o.completion_tokens, o.finish_reason)
+        for side, outcomes in run.outcomes.items()
+        for o in outcomes
+    )
+    blob = json.dumps([data, rows, matplotlib.__version__], sort_keys=True, default=str)
+    digest = hashlib.sha256(blob.encode("utf-8"))
+    digest.update(Path(__file__).read_bytes())
+    return digest.hexdigest()
+
+
 def write_plots(run: Run, directory: Path) -> list[Path]:
     """Write every figure of ``run`` into ``directory`` (its old PNGs are removed first).
 
+    When the folder already holds the figures of the same content (:func:`plots_key`,
+    recorded in :data:`KEY_FILE` with the file names), they are kept as they are: a warm
+    re-run of unchanged results does not draw again (drawing is most of a report's time).
+
     Returns:
-        The PNGs written, in the order of :func:`figures`.
+        The PNGs written or kept, in the order of :func:`figures`.
     """
     import matplotlib
 
     directory.mkdir(parents=True, exist_ok=True)
+    key = plots_key(run)
+    try:
+        recorded = json.loads((directory / KEY_FILE).read_text(encoding="utf-8"))
+        kept = [directory / name for name in recorded["files"]]
+        if recorded["key"] == key and all(path.is_file() for path in kept):
+            for stale in set(directory.glob("*.png")) - set(kept):
+                stale.unlink()
+            return kept
+    except (OSError, ValueError, KeyError, TypeError):
+        pass  # no record, or not ours: draw
+    (directory / KEY_FILE).unlink(missing_ok=True)
     for stale in directory.glob("*.png"):  # plots of models no longer in the run
         stale.unlink()
     with matplotlib.rc_context(style()):
-        return [_save(fig, directory / name) for name, fig in figures(run)]
+        paths = [_save(fig, directory / name) for name, fig in figures(run)]
+    (directory / KEY_FILE).write_text(
+        json.dumps({"key": key, "files": [p.name for p in paths]}), encoding="utf-8")
+    return paths
 
 
 @hookimpl(tryfirst=True)

@@ -116,7 +116,7 @@ def mcnemar(b: int, c: int, method: str = "midp", alternative: str = "two-sided"
     """
     b_count = _validate.count("b", b)
     c_count = _validate.count("c", c)
-    _check_method(method)
+    check_method(method)
     _validate.alternative(alternative)
     m = b_count + c_count
     statistic = 0.0 if m == 0 else (c_count - b_count) / math.sqrt(m)
@@ -132,7 +132,12 @@ def mcnemar(b: int, c: int, method: str = "midp", alternative: str = "two-sided"
     )
 
 
-def _check_method(method: object) -> str:
+def check_method(method: object) -> str:
+    """Return ``method`` when it is one of :data:`METHODS`.
+
+    Raises:
+        ValueError: ``method`` is not a known McNemar method name.
+    """
     if not isinstance(method, str) or method not in METHODS:
         raise ValueError(f"method must be one of {METHODS}, got {method!r}")
     return method
@@ -159,7 +164,7 @@ def mcnemar_pvalues(
     Raises:
         ValueError: If ``method`` or ``alternative`` is not allowed.
     """
-    _check_method(method)
+    check_method(method)
     _validate.alternative(alternative)
     b_arr, c_arr = np.broadcast_arrays(
         np.asarray(b, dtype=np.float64), np.asarray(c, dtype=np.float64)

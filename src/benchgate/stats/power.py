@@ -20,7 +20,7 @@ from scipy import optimize as _opt
 from scipy import stats as _st
 
 from benchgate.stats import _validate
-from benchgate.stats.mcnemar import _check_method, mcnemar_pvalues
+from benchgate.stats.mcnemar import check_method, mcnemar_pvalues
 
 # Discordant counts m outside the central binomial range holding all but this much
 # probability are skipped: the power changes by less than 2 * _TAIL_MASS.
@@ -143,7 +143,7 @@ def mcnemar_power(
             f"p_improve={improve!r}"
         )
     level = _validate.probability("alpha", alpha, open_low=True, open_high=True)
-    _check_method(method)
+    check_method(method)
     _validate.alternative(alternative)
     return _power(size, regress, improve, level, method, alternative)
 
@@ -206,7 +206,7 @@ def minimum_detectable_difference(
     )
     level = _validate.probability("alpha", alpha, open_low=True, open_high=True)
     target = _validate.probability("power", power, open_low=True, open_high=True)
-    _check_method(method)
+    check_method(method)
     _validate.alternative(alternative)
     if size == 0 or rate == 0.0:
         return math.inf
