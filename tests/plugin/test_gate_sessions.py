@@ -77,7 +77,7 @@ def test_regression_improvement_and_no_change_agree_for_n0_and_n2(gate_project):
     assert _without_run_line(serial_md) == _without_run_line(
         (gate_project.reports / "summary.md").read_text()
     )
-    plots = sorted((gate_project.reports / "plots").iterdir())
+    plots = sorted((gate_project.reports / "plots").glob("*.png"))
     assert plots and all(_png(p) for p in plots)
 
     runs = gate_project.run_dirs()
