@@ -380,9 +380,14 @@ def check(results: Path, report: Path, allure: str, chromium: str,
                     item_id = link["name"].split(": ", 1)[1]
                     browser.open(f"{base}index.html{link['url']}")
                     seen["link"] = browser.wait_for(item_id, comparison["name"].split(":")[0])
-                    selected = browser.evaluate(
-                        "(() => { const e = document.querySelector('.node__title_active');"
-                        " return e ? e.innerText : ''; })()") or ""
+                    # The tree marks the linked group active after it renders: poll for it.
+                    active = ("(() => { const e = document.querySelector('.node__title_active');"
+                              " return e ? e.innerText : ''; })()")
+                    deadline = time.monotonic() + browser.timeout
+                    selected = browser.evaluate(active) or ""
+                    while item_id not in selected and time.monotonic() < deadline:
+                        time.sleep(0.2)
+                        selected = browser.evaluate(active) or ""
                     assert item_id in selected, (
                         f"link {link['url']} selects {selected!r}, not the group of {item_id}")
                     shot("link")
