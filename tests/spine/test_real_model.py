@@ -121,6 +121,23 @@ def test_static_and_continuous_batching_agree(backend, monkeypatch):
     assert [c.finish_reason for c in continuous] == [c.finish_reason for c in expected]
 
 
+def test_sampling_runs_on_transformers_generate_batch(store, monkeypatch):
+    """Sampling is not the slot engine's (greedy only): it runs on ``generate_batch``."""
+    from benchgate.backends import slots
+    from benchgate.backends.hf import TransformersBackend
+
+    sampled = TransformersBackend(
+        smollm2(generation={"max_new_tokens": 8, "temperature": 0.7, "seed": 3}),
+        device="cpu", batch_size=2, store=store)
+    monkeypatch.setattr(slots, "generate", lambda *a, **k: pytest.fail("slot engine used"))
+    completions = sampled.generate([
+        Request.from_messages([{"role": "user", "content": f"Say a word about {w}."}])
+        for w in ("rain", "snow", "sun")])
+    assert [c.error for c in completions] == [None] * 3
+    assert all(0 < c.completion_tokens <= 8 and c.text.strip() for c in completions)
+    sampled.close()
+
+
 def test_continuous_batching_reports_each_item_and_its_tokens_as_it_finishes(backend):
     from benchgate.backends.progress import reporting
 
