@@ -14,6 +14,13 @@ In one run:
    controller's end-of-session work (summary, plots, run log, Allure), and whether any
    process imported torch or transformers (a warm run should not).
 
+Python's bytecode cache counts here: with ``PYTHONDONTWRITEBYTECODE`` set (as in some
+sandboxes), every run recompiles benchgate's sources and the test modules (~1 s). A user's
+shell writes ``__pycache__``; so by default the runs below unset it and say so
+(``--bytecode inherit`` keeps the shell's setting). The score cache
+(``<cache-dir>/scores``, :mod:`benchgate.scoring.cache`) is filled by the fill run: a warm
+re-run executes no HumanEval code and imports no ROUGE.
+
 Usage::
 
     .venv/bin/python scripts/bench_warm.py --limit 20 --repeats 2
@@ -23,6 +30,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import statistics
 import tempfile
 from pathlib import Path
@@ -86,7 +94,17 @@ def main() -> None:
         "--cache-dir", type=Path, default=Path(tempfile.gettempdir()) / "bench-warm-cache"
     )
     parser.add_argument("--work", type=Path, default=None)
+    parser.add_argument("--bytecode", choices=("write", "inherit"), default="write",
+                        help="write: unset PYTHONDONTWRITEBYTECODE as a user's shell has it "
+                             "(default); inherit: keep this shell's setting")
     args = parser.parse_args()
+    if os.environ.get("PYTHONDONTWRITEBYTECODE"):
+        if args.bytecode == "write":
+            del os.environ["PYTHONDONTWRITEBYTECODE"]
+            print("PYTHONDONTWRITEBYTECODE was set in this shell; unset for these runs, as in "
+                  "a user's shell (--bytecode inherit keeps it)")
+        else:
+            print("PYTHONDONTWRITEBYTECODE is set: every run recompiles benchgate's sources")
     work = args.work or Path(tempfile.mkdtemp(prefix="bench-warm-"))
     common = [
         f"--data-dir={args.data_dir}",

@@ -23,6 +23,7 @@ from benchgate.config import ModelSpec
 from benchgate.energy import EnergyMonitor, with_energy
 from benchgate.errors import BackendError
 from benchgate.records import Completion, Item, Outcome, Score, Status
+from benchgate.scoring.cache import ScoreCache, score_key
 
 log = logging.getLogger(__name__)
 
@@ -89,6 +90,10 @@ class Evaluator:
         models: the selected models by id.
         factory: builds a backend for a model (called at most once per model).
         cache: the response cache, or None to always generate.
+        scores: the score cache for benchmarks that set ``cache_scores``
+            (:mod:`benchgate.scoring.cache`), or None to always score.
+        rescore: score every item again even where the score cache has the verdict
+            (``--rescore``); the fresh verdicts replace the entries.
         replicas: replica model id -> the model it repeats (``--noise-floor``); a
             replica's missing completions are generated in reverse order.
         progress: ``progress(model, benchmark, total)`` gives a context manager around each
@@ -105,10 +110,13 @@ class Evaluator:
     def __init__(self, models: dict[str, ModelSpec], factory: BackendFactory,
                  cache: ResponseCache | None, replicas: dict[str, str] | None = None,
                  progress: Callable[[str, str, int], AbstractContextManager[Any]] | None = None,
+                 scores: ScoreCache | None = None, rescore: bool = False,
                  ) -> None:
         self.models = models
         self.factory = factory
         self.cache = cache
+        self.scores = scores
+        self.rescore = rescore
         self.replicas = dict(replicas or {})
         self.progress = progress or (lambda model, benchmark, total: contextlib.nullcontext())
         self.generated = 0
@@ -215,16 +223,9 @@ class Evaluator:
             group: the items generated together with this one on a miss (this worker's
                 items of the same model and benchmark); ``item`` alone if empty.
         """
-        spec = self.models[model_id]
         self.ensure(model_id, bench, list(group) or [item])
         prompt, completion = self._completions[(model_id, bench.spec.name, item.id)]
-        try:
-            score = bench.spec.score(
-                item, completion, spec.reasoning_format, spec.reasoning_delimiters
-            )
-        except Exception as exc:  # noqa: BLE001 - a scorer crash is an error outcome, not a lost item
-            log.exception("scoring %s/%s failed", bench.spec.name, item.id)
-            score = Score(Status.ERROR, detail=f"scoring failed: {type(exc).__name__}: {exc}")
+        score, score_cached = self._score(model_id, bench, item, completion)
         return Outcome(
             model=model_id,
             benchmark=bench.spec.name,
@@ -245,6 +246,7 @@ class Evaluator:
             latency_s=completion.latency_s,
             peak_memory_mb=completion.peak_memory_mb,
             cached=completion.cached,
+            score_cached=score_cached,
             error=(completion.error or score.detail) if score.status is Status.ERROR else None,
             detail=score.detail,
             extraction_rule=score.rule,
@@ -255,6 +257,31 @@ class Evaluator:
             replica=completion.replica,
             extra={"reasoning": completion.reasoning} if completion.reasoning else {},
         )
+
+    def _score(self, model_id: str, bench: LoadedBenchmark, item: Item,
+               completion: Completion) -> tuple[Score, bool]:
+        """Score ``completion``, or read the verdict from the score cache.
+
+        Returns:
+            (score, whether it came from the score cache). A scorer crash is an ``error``
+            score, never cached.
+        """
+        spec, model = bench.spec, self.models[model_id]
+        key = None
+        if self.scores is not None and spec.cache_scores and completion.error is None:
+            key = score_key(spec.name, spec.version, spec.settings(), spec.score_settings(),
+                            item, completion, model.reasoning_format, model.reasoning_delimiters)
+            hit = None if self.rescore else self.scores.get(key)
+            if hit is not None:
+                return hit, True
+        try:
+            score = spec.score(item, completion, model.reasoning_format, model.reasoning_delimiters)
+        except Exception as exc:  # noqa: BLE001 - a scorer crash is an error outcome, not a lost item
+            log.exception("scoring %s/%s failed", spec.name, item.id)
+            return Score(Status.ERROR, detail=f"scoring failed: {type(exc).__name__}: {exc}"), False
+        if key is not None and spec.score_cacheable(score):
+            self.scores.put(key, score, {"model": model_id, "benchmark": spec.name, "item": item.id})
+        return score, False
 
     def energy_status(self) -> dict[str, dict]:
         """Return, per model, how its energy per completion was measured, or why not.

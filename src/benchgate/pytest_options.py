@@ -36,7 +36,11 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--cache-dir", dest="benchgate_cache_dir", default=None, metavar="DIR",
                     help="response cache directory (default: .benchgate-cache in the rootdir)")
     group.addoption("--no-cache", dest="benchgate_no_cache", action="store_true",
-                    help="neither read nor write the response cache")
+                    help="neither read nor write the response cache nor the score cache")
+    group.addoption("--rescore", dest="benchgate_rescore", action="store_true",
+                    help="score every item again (HumanEval re-executes, DialogSum re-runs "
+                         "ROUGE) instead of reusing verdicts from the score cache, and "
+                         "refresh them")
     group.addoption("--sandbox", dest="benchgate_sandbox", default="auto", choices=("auto", "none"),
                     help="isolation of model-written code (HumanEval): auto (default) runs it "
                          "only under full isolation, else every code item is an error outcome; "

@@ -140,6 +140,22 @@ class Score:
     no_answer_kind: str | None = None
     sandbox: str | None = None
 
+    def to_dict(self) -> dict[str, Any]:
+        """Return the score as builtins (``status`` as its string value)."""
+        data = dataclasses.asdict(self)
+        data["status"] = self.status.value
+        return data
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Score:
+        """Build a score from :meth:`to_dict` output.
+
+        Raises:
+            ValueError: ``status`` is not a :class:`Status` value.
+            TypeError: a field is missing or unknown.
+        """
+        return cls(**{**data, "status": Status(data["status"])})
+
 
 @dataclass
 class Outcome:
@@ -167,6 +183,9 @@ class Outcome:
         latency_s: seconds (see :class:`Completion`).
         peak_memory_mb: MiB, or None.
         cached: whether the completion came from the response cache.
+        score_cached: whether the verdict came from the score cache
+            (:mod:`benchgate.scoring.cache`: HumanEval's sandboxed execution, DialogSum's
+            ROUGE, not repeated for the same completion and scorer).
         error: error message for ``error`` outcomes, else None.
         detail: scorer detail, else None.
         nodeid: the pytest node id.
@@ -199,6 +218,7 @@ class Outcome:
     latency_s: float = 0.0
     peak_memory_mb: float | None = None
     cached: bool = False
+    score_cached: bool = False
     error: str | None = None
     detail: str | None = None
     nodeid: str = ""

@@ -298,6 +298,50 @@ def test_sandbox_none_runs_the_code_and_warns(workdir):
     assert "sandbox-none" in json.dumps(summary), summary
 
 
+def test_verdicts_come_back_from_the_score_cache_only_under_their_isolation(workdir):
+    """A warm re-run executes nothing; a --sandbox none verdict never answers a full run."""
+    project = make_project(workdir, "def add(a, b):\n    return a - b\n")
+
+    def run(*args: str, no_namespaces: bool = False) -> tuple[subprocess.CompletedProcess, list]:
+        done = as_user([sys.executable, "-m", "pytest", "-n", "0", "--cache-dir",
+                        str(project / "cache"), *args], project, UID, no_namespaces)
+        rows = outcomes(project)
+        assert len(rows) == 8, done.stdout[-3000:] + done.stderr[-2000:]
+        return done, rows
+
+    def statuses(rows: list) -> dict:
+        return {(r["model"], r["item_id"]): r["status"] for r in rows}
+
+    first, rows = run()
+    assert {r["sandbox"] for r in rows} == {"full"} and not any(r["score_cached"] for r in rows)
+    expected = statuses(rows)
+    assert {s for (m, _), s in expected.items() if m == "base"} == {"correct"}
+    assert {s for (m, _), s in expected.items() if m == "cand"} == {"incorrect"}
+    assert "from the score cache" not in first.stdout
+
+    warm, rows = run()  # the verdicts come back; nothing executes
+    assert all(r["score_cached"] and r["sandbox"] == "full" for r in rows), rows
+    assert statuses(rows) == expected and warm.returncode == first.returncode
+    assert "8 verdicts from the score cache" in warm.stdout, warm.stdout[-3000:]
+
+    # Isolation is unavailable now: verdicts obtained under full isolation still stand,
+    # because no code runs to reach them.
+    jailed, rows = run(no_namespaces=True)
+    assert all(r["score_cached"] and r["sandbox"] == "full" for r in rows), rows
+    assert statuses(rows) == expected and jailed.returncode == first.returncode
+
+    # --sandbox none asks another question: the code runs (unisolated, as asked) ...
+    _, rows = run("--sandbox", "none", no_namespaces=True)
+    assert not any(r["score_cached"] for r in rows) and {r["sandbox"] for r in rows} == {"none"}
+    # ... and its verdicts never answer a run that asks for full isolation.
+    _, rows = run()
+    assert all(r["score_cached"] and r["sandbox"] == "full" for r in rows), rows
+
+    _, rows = run("--rescore")  # executes again, under full isolation
+    assert not any(r["score_cached"] for r in rows) and {r["sandbox"] for r in rows} == {"full"}
+    assert statuses(rows) == expected
+
+
 def test_control_characters_never_reach_the_report_files(workdir):
     code = (REPO / "fixtures" / "adversarial" / "completions" / "control_bytes.completion")
     project = make_project(workdir, code.read_text())

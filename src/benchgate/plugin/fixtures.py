@@ -14,6 +14,7 @@ from benchgate.evaluate import BackendFactory, Evaluator
 from benchgate.plugin.parametrize import Case
 from benchgate.plugin.state import cache_dir, get_state, project_root
 from benchgate.records import Outcome, Status
+from benchgate.scoring.cache import ScoreCache
 
 log = logging.getLogger(__name__)
 
@@ -77,6 +78,7 @@ def benchgate_evaluator(pytestconfig: pytest.Config, benchgate_device: str, work
     state = get_state(pytestconfig)
     root = cache_dir(pytestconfig)
     cache = ResponseCache(root) if root is not None else None
+    scores = ScoreCache(root / "scores") if root is not None else None
     # Converted model copies live in the cache directory even under --no-cache (they
     # hold no answers); torch threads are set when weights load, never on a cached run.
     store = Path(pytestconfig.getoption("benchgate_cache_dir")
@@ -91,7 +93,8 @@ def benchgate_evaluator(pytestconfig: pytest.Config, benchgate_device: str, work
     from benchgate.plugin.progress import make_writer
 
     evaluator = Evaluator({m.id: m for m in state.models}, factory, cache, state.replicas,
-                          progress=make_writer(pytestconfig, worker_id).task)
+                          progress=make_writer(pytestconfig, worker_id).task, scores=scores,
+                          rescore=pytestconfig.getoption("benchgate_rescore"))
     pytestconfig.stash[EVALUATOR_KEY] = evaluator
     yield evaluator
     evaluator.close()

@@ -18,7 +18,9 @@ worker is down, so by then every report and every worker's ``workeroutput`` has 
 
 from __future__ import annotations
 
+import importlib
 import logging
+import threading
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -106,6 +108,7 @@ class Gate:
         self.run: Any = None
         self.context: Any = None
         self.error: str | None = None
+        self._prewarm: threading.Thread | None = None
 
     # --- as the session goes ---------------------------------------------------------------
 
@@ -120,6 +123,8 @@ class Gate:
         self.plan.selection.reasons = list(collection.reasons)
         self.plan.selection.last_failed = collection.last_failed
         self.plan.collected = True
+        if self.plan.benchmarks:
+            self._start_prewarm()
         if self.stored is None:
             return
         from benchgate.gate.stored import stored_problems
@@ -138,6 +143,29 @@ class Gate:
         if problems:
             self.error = "\n".join(problems)
             pytest.exit(self.error, returncode=pytest.ExitCode.USAGE_ERROR)
+
+    def _start_prewarm(self) -> None:
+        """Import the statistics stack (SciPy) in a background thread while workers test.
+
+        Under xdist the controller idles from the plan's arrival to the last worker report;
+        the verdict's first step, importing :mod:`benchgate.stats` (``scipy.stats``, ~1 s on
+        2 cores), would otherwise start after the last test (``scripts/bench_warm.py``).
+        Only under xdist: in one process the thread would take the GIL from the tests.
+        :meth:`pytest_sessionfinish` joins it before it imports anything itself, so the
+        two threads never import the same modules at once. A failed import here is
+        ignored; the main thread's own import then raises it where it is handled.
+        """
+        if self._prewarm is not None or not self.config.pluginmanager.has_plugin("dsession"):
+            return
+
+        def run() -> None:
+            try:
+                importlib.import_module("benchgate.stats")
+            except Exception:  # noqa: BLE001 - re-raised by the main thread's import
+                log.debug("benchgate: background import of benchgate.stats failed", exc_info=True)
+
+        self._prewarm = threading.Thread(target=run, name="benchgate-prewarm", daemon=True)
+        self._prewarm.start()
 
     def pytest_collectreport(self, report: pytest.CollectReport) -> None:
         """Count collection errors (they keep a failing exit status)."""
@@ -169,6 +197,8 @@ class Gate:
         outcomes = list(box.outcomes.values())
         if not self.plan.benchmarks and not outcomes:
             return  # no benchmark in this session (the project's own tests)
+        if self._prewarm is not None:
+            self._prewarm.join()
         from benchgate.gate import build_run
         from benchgate.reporting import runlog
 

@@ -114,6 +114,10 @@ def item_description(outcome: Mapping[str, Any]) -> str:
     if outcome.get("cached"):
         lines.append("<li>read from the response cache: the times below are those of the "
                      "run that generated it</li>")
+    if outcome.get("score_cached"):
+        lines.append("<li>verdict read from the score cache: the same completion was scored "
+                     "by the same scorer code and settings in an earlier run (code not "
+                     "executed again; <code>--rescore</code> scores it again)</li>")
     lines.append(f"<li>latency of this item (time to its last token): "
                  f"{float(outcome.get('latency_s') or 0.0):.2f} s</li>")
     if outcome.get("batch_wall_s") is not None:

@@ -189,10 +189,14 @@ def pytest_benchgate_report(run: Run, context: ReportContext) -> None:
         for text in accuracy_lines(run):
             line(text)
         s = run.session
+        own = [o for k, v in run.outcomes.items() if "@" not in k for o in v]
+        reused = sum(1 for o in own if o.score_cached)
         line(
-            f"{sum(len(v) for k, v in run.outcomes.items() if '@' not in k)} item outcomes; "
+            f"{len(own)} item outcomes; "
             f"{s.get('generated', 0)} completions generated, {s.get('cache_hits', 0)} from the "
             "response cache"
+            + (f"; {reused} verdicts from the score cache (code not executed again; "
+               "--rescore to score them again)" if reused else "")
         )
         if s.get("cache_write_errors"):
             line(
