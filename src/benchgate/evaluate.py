@@ -269,9 +269,13 @@ class Evaluator:
         spec, model = bench.spec, self.models[model_id]
         key = None
         if self.scores is not None and spec.cache_scores and completion.error is None:
-            key = score_key(spec.name, spec.version, spec.settings(), spec.score_settings(),
-                            item, completion, model.reasoning_format, model.reasoning_delimiters)
-            hit = None if self.rescore else self.scores.get(key)
+            try:
+                key = score_key(type(spec), spec.name, spec.version, spec.settings(),
+                                spec.score_settings(), item, completion, model.reasoning_format,
+                                model.reasoning_delimiters)
+            except OSError as exc:  # a scorer source unreadable: score without the cache
+                log.warning("score cache: no key for %s/%s (%s); scoring", spec.name, item.id, exc)
+            hit = None if key is None or self.rescore else self.scores.get(key)
             if hit is not None:
                 return hit, True
         try:

@@ -36,7 +36,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--cache-dir", dest="benchgate_cache_dir", default=None, metavar="DIR",
                     help="response cache directory (default: .benchgate-cache in the rootdir)")
     group.addoption("--no-cache", dest="benchgate_no_cache", action="store_true",
-                    help="neither read nor write the response cache nor the score cache")
+                    help="neither read nor write the response, score and dataset caches")
     group.addoption("--rescore", dest="benchgate_rescore", action="store_true",
                     help="score every item again (HumanEval re-executes, DialogSum re-runs "
                          "ROUGE) instead of reusing verdicts from the score cache, and "

@@ -130,6 +130,10 @@ class Score:
             appears only in the reasoning the server returned separately); else None.
         sandbox: for executed code, the isolation level it ran under (``full`` or
             ``none``); else None.
+        reusable: whether the verdict depends only on the completion, the item and the
+            scorer, so the score cache may hand it to a later run; False where the
+            machine may have decided it (a HumanEval timeout, a sandbox process that
+            ended without a verdict).
     """
 
     status: Status
@@ -139,6 +143,7 @@ class Score:
     rule: str | None = None
     no_answer_kind: str | None = None
     sandbox: str | None = None
+    reusable: bool = True
 
     def to_dict(self) -> dict[str, Any]:
         """Return the score as builtins (``status`` as its string value)."""

@@ -396,6 +396,32 @@ def test_wrong_solutions_fail(humaneval_problems, task_id, completion, status, d
     assert detail in result.detail
 
 
+# What the completion does -> (status, whether the verdict is the completion's alone). A
+# process that ends without a verdict may be the machine's doing (the OOM killer sends
+# SIGKILL): the score cache must not keep it (ExecutionResult.definitive).
+ENDINGS = [
+    ("passes", CANONICAL, "passed", True),
+    ("wrong answer", "    return a - b\n", "failed", True),
+    ("raises", "    raise ValueError('no')\n", "failed", True),
+    ("syntax error", "    return (\n", "failed", True),
+    ("exits", "    import os\n    os._exit(3)\n", "failed", False),
+    ("killed", "    import os, signal\n    os.kill(os.getpid(), signal.SIGKILL)\n", "failed",
+     False),
+    ("killed while loading", "import os, signal\nos.kill(os.getpid(), signal.SIGKILL)\n",
+     "failed", False),
+    ("loops", "    while True:\n        pass\n", "timeout", False),
+]
+
+
+@pytest.mark.parametrize("code, status, definitive", [e[1:] for e in ENDINGS],
+                         ids=[e[0] for e in ENDINGS])
+def test_only_verdicts_the_completion_decided_are_definitive(isolation, code, status,
+                                                             definitive):
+    result = run_humaneval(PROBLEM, code, timeout_s=SHORT_TIMEOUT_S if status == "timeout"
+                           else TIMEOUT_S)
+    assert (result.status, result.definitive) == (status, definitive), result
+
+
 def test_whole_function_redefinition_with_imports_passes(humaneval_problems):
     completion = (
         "\nimport itertools\nfrom typing import List\n\n\n"

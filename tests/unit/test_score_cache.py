@@ -19,6 +19,7 @@ from pathlib import Path
 
 import pytest
 
+from benchgate import fingerprint
 from benchgate.backends.base import Request
 from benchgate.backends.cache import ResponseCache
 from benchgate.benchmarks.base import Benchmark
@@ -28,6 +29,7 @@ from benchgate.evaluate import BackendFactory, Evaluator, LoadedBenchmark
 from benchgate.records import Completion, Item, Score, Status
 from benchgate.scoring import cache as score_cache
 from benchgate.scoring.cache import SCORE_FORMAT, ScoreCache, score_key
+from benchgate.scoring.execute import ExecutionResult
 
 REPO = Path(__file__).resolve().parents[2]
 SRC = REPO / "src"
@@ -122,7 +124,7 @@ def _key(**change):
     item = Item(id="x", benchmark="humaneval", input={"prompt": "def f():", "test": "assert 1"},
                 reference="f")
     completion = Completion(text="def f(): pass", finish_reason="stop")
-    parts = dict(benchmark="humaneval", version=2, settings={}, score_settings={
+    parts = dict(scorer=HumanEval, benchmark="humaneval", version=2, settings={}, score_settings={
         "isolation": "full", "timeout_s": 10.0}, item=item, completion=completion,
         reasoning_format="none", delimiters=None)
     parts.update(change)
@@ -151,12 +153,23 @@ def test_every_input_of_a_verdict_is_in_its_key(change):
 
 def test_the_scorer_fingerprint_is_in_the_key(monkeypatch):
     before = _key()
-    monkeypatch.setattr(score_cache, "scorer_fingerprint", lambda: "0" * 64)
+    monkeypatch.setattr(score_cache, "scorer_fingerprint", lambda cls: "0" * 64)
     assert _key() != before
 
 
+class StrictHumanEval(HumanEval):
+    """A project's own subclass: its module's source is part of its scorer."""
+
+
+def test_a_subclass_is_another_scorer_and_its_module_is_in_the_fingerprint():
+    assert _key(scorer=StrictHumanEval) != _key()
+    assert __file__ in fingerprint.class_sources(StrictHumanEval)
+
+
 def _fingerprint(src: Path) -> str:
-    code = "from benchgate.scoring.cache import scorer_fingerprint; print(scorer_fingerprint())"
+    code = ("from benchgate.scoring.cache import scorer_fingerprint\n"
+            "from benchgate.benchmarks.humaneval import HumanEval\n"
+            "print(scorer_fingerprint(HumanEval))")
     env = {**os.environ, "PYTHONPATH": str(src)}
     done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True,
                           check=True, cwd=src)
@@ -183,16 +196,54 @@ def test_editing_the_scorers_code_changes_the_fingerprint(tmp_path, edit):
     assert _fingerprint(copy) == after
 
 
-def test_humaneval_keeps_passed_and_failed_verdicts_but_not_timeouts_or_errors():
+def _execution(status: str, detail: str) -> ExecutionResult:
+    return ExecutionResult(passed=status == "passed", status=status, detail=detail, stdout="",
+                           stderr="", duration_s=0.1, sandbox="full")
+
+
+# (status, detail as the sandbox words it, may a later run reuse the verdict?)
+EXECUTIONS = [
+    ("passed", "", True),
+    ("failed", "AssertionError at test line 3: assert candidate(1, 2) == 3", True),
+    ("failed", "candidate raised ValueError: no idea at completion line 2", True),
+    ("failed", "SyntaxError: '(' was never closed (completion line 1)", True),
+    ("failed", "the completion does not define add", True),
+    ("failed", "the tests never called the candidate", True),
+    ("failed", "the sandbox process was killed by SIGKILL before answering", False),
+    ("failed", "the sandbox process exited with status 3 before the tests finished", False),
+    ("failed", "the sandbox process stopped answering (channel closed)", False),
+    ("failed", "the sandbox process ended before answering", False),
+    ("failed", "while loading the completion: the sandbox process was killed by SIGSEGV "
+               "before answering", False),
+    ("failed", "the sandbox ended without a verdict (killed by SIGTERM)", False),
+    ("failed", "the completion broke the sandbox's protocol: reply is neither", False),
+    ("timeout", "the tests did not finish in time", False),
+    ("error", "the sandbox failed during setup: mount", False),
+]
+
+
+@pytest.mark.parametrize("status, detail, reusable", EXECUTIONS,
+                         ids=[f"{e[0]}-{i}" for i, e in enumerate(EXECUTIONS)])
+def test_humaneval_keeps_only_verdicts_the_completion_decided(monkeypatch, status, detail,
+                                                             reusable):
+    from benchgate.scoring import execute
+
+    result = _execution(status, detail)
+    assert result.definitive is reusable
+    monkeypatch.setattr(execute, "run_humaneval", lambda *a, **k: result)
     bench = HumanEval()
-    assert bench.score_cacheable(Score(Status.CORRECT, extracted="code", sandbox="full"))
-    assert bench.score_cacheable(Score(Status.INCORRECT, sandbox="full",
-                                       detail="failed: AssertionError"))
-    assert bench.score_cacheable(Score(Status.NO_ANSWER, detail="no code found"))
-    assert not bench.score_cacheable(Score(Status.INCORRECT, sandbox="full",
-                                           detail="timeout: exceeded 10.0 s"))
-    assert not bench.score_cacheable(Score(Status.ERROR, detail="sandbox error: no namespaces"))
-    assert bench.score_settings() == {"isolation": "full", "timeout_s": 10.0}
+    item = Item(id="x", benchmark="humaneval", reference="add",
+                input={"prompt": "def add(a, b):\n", "entry_point": "add", "test": ""})
+    score = bench.score_final(item, "```python\ndef add(a, b):\n    return a\n```", None)
+    assert score.sandbox == "full" and score.status.value == {
+        "passed": "correct", "failed": "incorrect", "timeout": "incorrect",
+        "error": "error"}[status]
+    assert bench.score_cacheable(score) is reusable
+
+
+def test_humaneval_keys_its_isolation_and_time_limit():
+    assert HumanEval().score_cacheable(Score(Status.NO_ANSWER, detail="no code found"))
+    assert HumanEval().score_settings() == {"isolation": "full", "timeout_s": 10.0}
     assert HumanEval(sandbox="none").score_settings()["isolation"] == "none"
 
 

@@ -134,11 +134,12 @@ class Benchmark(abc.ABC):
     def score_cacheable(self, score: Score) -> bool:
         """Whether a later run may reuse ``score`` from the score cache.
 
-        Only definitive verdicts: an ``error`` (a sandbox or scorer failure) is never
-        kept, so a re-run tries again. Subclasses refuse more (HumanEval: timeouts, which
-        depend on the machine's load).
+        Only verdicts that depend on nothing but the completion, the item and the scorer:
+        never an ``error`` (a sandbox or scorer failure: a re-run tries again), never a
+        score its scorer marked not :attr:`Score.reusable` (HumanEval: timeouts, a
+        sandbox process that ended without a verdict).
         """
-        return score.status is not Status.ERROR
+        return score.status is not Status.ERROR and score.reusable
 
     @abc.abstractmethod
     def load(self, source: DataSource) -> list[Item]:

@@ -126,10 +126,6 @@ class HumanEval(Benchmark):
         """
         return {"isolation": self._isolation(), "timeout_s": TIMEOUT_S}
 
-    def score_cacheable(self, score: Score) -> bool:
-        """Passed and failed executions only: not errors, not timeouts (they depend on load)."""
-        return super().score_cacheable(score) and not (score.detail or "").startswith("timeout")
-
     def _isolation(self) -> str:
         return "none" if self.sandbox == "none" else "full"
 
@@ -151,6 +147,7 @@ class HumanEval(Benchmark):
             return Score(Status.CORRECT, extracted=code, sandbox=result.sandbox)
         if result.status in ("failed", "timeout"):
             return Score(Status.INCORRECT, extracted=code, sandbox=result.sandbox,
-                         detail=f"{result.status}: {result.detail}")
+                         detail=f"{result.status}: {result.detail}",
+                         reusable=result.definitive)
         return Score(Status.ERROR, extracted=code, sandbox=result.sandbox,
                      detail=f"sandbox error: {result.detail}")

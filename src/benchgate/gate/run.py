@@ -218,13 +218,17 @@ def _extra_findings(run: Run, stored_meta: Mapping[str, Any] | None) -> list[Fin
                     "reasoning the server returned separately (never in the final text)",
                 )
             )
-    unsandboxed = sum(o.sandbox == "none" for side in run.outcomes.values() for o in side)
-    if run.session.get("sandbox") == "none" or unsandboxed:
+    outcomes = [o for side in run.outcomes.values() for o in side if o.sandbox == "none"]
+    unsandboxed = sum(not o.score_cached for o in outcomes)
+    reused = len(outcomes) - unsandboxed
+    if run.session.get("sandbox") == "none" or outcomes:
         found.append(
             Finding(
                 "sandbox-none",
                 None,
-                f"--sandbox none: {unsandboxed} model-written program(s) ran WITHOUT isolation",
+                f"--sandbox none: {unsandboxed} model-written program(s) ran WITHOUT isolation"
+                + (f"; {reused} verdict(s) of programs run that way in an earlier run were "
+                   "reused from the score cache" if reused else ""),
             )
         )
     for row in run.noise_floor:

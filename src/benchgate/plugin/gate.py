@@ -154,9 +154,9 @@ class Gate:
         The session's benchmarks are not known yet, so an xdist session of other tests
         pays the import (~1 s of one core) too. Only under xdist: in one process the
         thread would take the GIL from the tests. :meth:`pytest_sessionfinish` joins it
-        before it imports anything itself, so the two threads never import the same
-        modules at once. A failed import here is ignored; the main thread's own import
-        then raises it where it is handled.
+        first, on every path, so the two threads never import the same modules at once
+        and no import is left running at shutdown. A failed import here is ignored; the
+        main thread's own import then raises it where it is handled.
         """
         if self._prewarm is not None or not self.config.pluginmanager.has_plugin("dsession"):
             return
@@ -194,6 +194,8 @@ class Gate:
         ``tryfirst``: before pytest's JUnit XML writer saves its file (the verdict goes into
         its properties); the collector's record is finished first, explicitly.
         """
+        if self._prewarm is not None:  # every path: never left importing at shutdown
+            self._prewarm.join()
         collector = self.config.pluginmanager.get_plugin("benchgate-collector")
         if collector is not None:
             collector.finalize()
@@ -205,8 +207,6 @@ class Gate:
         outcomes = list(box.outcomes.values())
         if not self.plan.benchmarks and not outcomes:
             return  # no benchmark in this session (the project's own tests)
-        if self._prewarm is not None:
-            self._prewarm.join()
         from benchgate.gate import build_run
         from benchgate.reporting import runlog
 

