@@ -38,14 +38,23 @@ def package_digest(parts: tuple[str, ...]) -> str:
 
 
 def class_sources(cls: type) -> list[str]:
-    """The source files of every class in ``cls.__mro__`` (builtins have none), in MRO order."""
+    """The source files of every class in ``cls.__mro__`` (builtins aside), in MRO order.
+
+    Raises:
+        OSError: a class outside ``builtins`` has no source file (defined interactively,
+            shipped as bytecode only): no fingerprint can vouch for it.
+    """
     files: list[str] = []
     for klass in cls.__mro__:
+        if klass.__module__ == "builtins":
+            continue
         try:
             source = inspect.getsourcefile(klass)
-        except TypeError:  # builtins such as object
-            continue
-        if source and source not in files:
+        except TypeError:
+            source = None
+        if not source or not Path(source).is_file():
+            raise OSError(f"no source file for {klass.__module__}.{klass.__qualname__}")
+        if source not in files:
             files.append(source)
     return files
 

