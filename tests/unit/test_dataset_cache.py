@@ -227,7 +227,8 @@ class OwnPrompt(GSM8K):
     name = "gsm8k"
 
     def request(self, item):
-        return Request.from_messages([{{"role": "user", "content": {ref} + item.input["question"]}}])
+        text = {ref} + item.input["question"]
+        return Request.from_messages([{{"role": "user", "content": text}}])
 '''
 
 
