@@ -32,6 +32,9 @@ from typing import Any
 
 import pytest
 
+#: Folders of the cache directory that are not the response cache.
+OTHER_CACHES = ("datasets", "scores", "models")
+
 REPO = Path(__file__).resolve().parents[2]
 DATA = REPO.parent / "shared" / "data"
 MODEL_ID = "smollm2-llamacpp"
@@ -176,7 +179,9 @@ class Project:
         return json.loads((run_dir / "run.json").read_text(encoding="utf-8"))
 
     def cache_entries(self) -> set[str]:
-        return {str(p.relative_to(self.cache)) for p in self.cache.rglob("*") if p.is_file()}
+        """Files of the response cache (the score and dataset caches beside it aside)."""
+        return {str(p.relative_to(self.cache)) for p in self.cache.rglob("*")
+                if p.is_file() and p.relative_to(self.cache).parts[0] not in OTHER_CACHES}
 
 
 def assert_answered(row: dict[str, Any]) -> None:

@@ -318,7 +318,7 @@ class Project:
 
     def cache_entries_in(self, root: Path) -> dict[tuple[str, str, str], Path]:
         entries = {}
-        for path in root.rglob("*.json"):
+        for path in root.glob("??/*.json"):  # the response cache's shards, not datasets/
             meta = json.loads(path.read_text(encoding="utf-8"))["meta"]
             entries[(meta["model"], meta["benchmark"], meta["item"])] = path
         return entries
