@@ -273,7 +273,7 @@ class Evaluator:
                 key = score_key(type(spec), spec.name, spec.version, spec.settings(),
                                 spec.score_settings(), item, completion, model.reasoning_format,
                                 model.reasoning_delimiters)
-            except OSError as exc:  # a scorer source unreadable: score without the cache
+            except (OSError, ValueError) as exc:  # unreadable source, text not UTF-8-encodable
                 log.warning("score cache: no key for %s/%s (%s); scoring", spec.name, item.id, exc)
             hit = None if key is None or self.rescore else self.scores.get(key)
             if hit is not None:
@@ -284,7 +284,11 @@ class Evaluator:
             log.exception("scoring %s/%s failed", spec.name, item.id)
             return Score(Status.ERROR, detail=f"scoring failed: {type(exc).__name__}: {exc}"), False
         if key is not None and spec.score_cacheable(score):
-            self.scores.put(key, score, {"model": model_id, "benchmark": spec.name, "item": item.id})
+            try:
+                self.scores.put(key, score, {"model": model_id, "benchmark": spec.name,
+                                             "item": item.id})
+            except ValueError as exc:  # a verdict the store cannot encode: kept for this run
+                log.warning("score cache: %s/%s not kept (%s)", spec.name, item.id, exc)
         return score, False
 
     def energy_status(self) -> dict[str, dict]:

@@ -273,3 +273,22 @@ def test_a_damaged_entry_is_a_miss_and_is_replaced(tmp_path, damage):
     assert ev.scores.stats.corrupt == 1
     again, ev = _run(tmp_path)
     assert again["a"].score_cached and ev.scores.stats.corrupt == 0
+
+
+def test_a_completion_the_cache_cannot_encode_is_scored_and_not_kept(tmp_path):
+    """A lone surrogate (an OpenAI-style server may send one as a JSON escape) is no crash."""
+    spec = ModelSpec(id="m", backend="scripted", model=str(tmp_path / "unused.yaml"))
+    bench = Counted()
+    items = bench.load(None)
+    loaded = LoadedBenchmark(spec=bench, items=items, selected=items)
+    evaluator = Evaluator({"m": spec}, BackendFactory(), None,
+                          scores=ScoreCache(tmp_path / "scores"))
+    text = "The answer is 7 \ud800"
+    evaluator._completions[("m", "counted", "a")] = ("prompt", Completion(text=text,
+                                                                          finish_reason="stop"))
+    for _ in range(2):
+        Counted.calls = []
+        outcome = evaluator.outcome("m", loaded, items[0], [items[0]])
+        assert outcome.status == "incorrect" and not outcome.score_cached
+        assert Counted.calls == ["a"]
+    assert not any((tmp_path / "scores").rglob("*.json"))
