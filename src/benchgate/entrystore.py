@@ -24,7 +24,7 @@ import os
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 log = logging.getLogger(__name__)
 
@@ -53,22 +53,27 @@ class CacheStats:
 class EntryStore:
     """A directory of checksummed JSON entries.
 
-    Args:
-        root: the directory (created if missing).
+    A subclass names itself in the class attributes and owns its key and payload.
+
+    Attributes:
         label: what the store is called in log lines (``response cache``).
         field: the entry field that holds the payload (``completion``).
         fmt: the entry layout version; entries of another version are misses.
+
+    Args:
+        root: the directory (created if missing).
 
     Raises:
         OSError: the directory cannot be created.
     """
 
-    def __init__(self, root: str | os.PathLike[str], label: str, field: str, fmt: int) -> None:
+    label: ClassVar[str] = "entry store"
+    field: ClassVar[str] = "payload"
+    fmt: ClassVar[int] = 1
+
+    def __init__(self, root: str | os.PathLike[str]) -> None:
         self.root = Path(root)
         self.root.mkdir(parents=True, exist_ok=True)
-        self.label = label
-        self.field = field
-        self.fmt = fmt
         self.stats = CacheStats()
 
     def _path(self, key: str) -> Path:
@@ -119,18 +124,25 @@ class EntryStore:
 
         Returns:
             True when written; False when the write failed (logged, counted in
-            ``stats.write_errors``).
+            ``stats.write_errors``): the disk refused it, or the payload holds text that
+            UTF-8 cannot carry (a lone surrogate, which a server may send as a JSON escape).
 
         Raises:
             BaseException: anything but an OSError (e.g. KeyboardInterrupt) propagates,
                 after the temporary file is removed.
         """
+        try:
+            checksum = digest(payload)
+        except ValueError as exc:  # UnicodeEncodeError: not storable as UTF-8
+            log.warning("%s: entry %s not written (%s)", self.label, key, exc)
+            self.stats.write_errors += 1
+            return False
         entry = {
             "format": self.fmt,
             "key": key,
             "meta": meta or {},
             self.field: payload,
-            "checksum": digest(payload),
+            "checksum": checksum,
         }
         path = self._path(key)
         tmp = None

@@ -284,11 +284,8 @@ class Evaluator:
             log.exception("scoring %s/%s failed", spec.name, item.id)
             return Score(Status.ERROR, detail=f"scoring failed: {type(exc).__name__}: {exc}"), False
         if key is not None and spec.score_cacheable(score):
-            try:
-                self.scores.put(key, score, {"model": model_id, "benchmark": spec.name,
-                                             "item": item.id})
-            except ValueError as exc:  # a verdict the store cannot encode: kept for this run
-                log.warning("score cache: %s/%s not kept (%s)", spec.name, item.id, exc)
+            self.scores.put(key, score, {"model": model_id, "benchmark": spec.name,
+                                         "item": item.id})
         return score, False
 
     def energy_status(self) -> dict[str, dict]:

@@ -99,6 +99,13 @@ def test_error_completions_are_not_cached(tmp_path):
     assert cache.get(_key(1)) is None
 
 
+def test_a_completion_utf8_cannot_carry_is_not_written_and_costs_nothing(tmp_path):
+    cache = ResponseCache(tmp_path)  # a lone surrogate: a server may send one as \ud800
+    assert not cache.put(_key(1), _completion("The answer is 7 \ud800"))
+    assert cache.stats.write_errors == 1 and cache.stats.writes == 0
+    assert cache.get(_key(1)) is None and _leftovers(tmp_path) == []
+
+
 def _tamper_text(path: Path) -> None:
     entry = json.loads(path.read_text(encoding="utf-8"))
     entry["completion"]["text"] = "The answer is 8"  # a wrong answer; the checksum is stale

@@ -17,7 +17,6 @@ item its result. The storage is :class:`benchgate.entrystore.EntryStore`.
 from __future__ import annotations
 
 import dataclasses
-import os
 from typing import Any
 
 from benchgate.backends.base import Request
@@ -68,8 +67,9 @@ class ResponseCache(EntryStore):
         OSError: the directory cannot be created.
     """
 
-    def __init__(self, root: str | os.PathLike[str]) -> None:
-        super().__init__(root, label="response cache", field="completion", fmt=CACHE_FORMAT)
+    label = "response cache"
+    field = "completion"
+    fmt = CACHE_FORMAT
 
     def get(self, key: str) -> Completion | None:
         """Return the cached completion for ``key`` (``cached=True``), or None on a miss.

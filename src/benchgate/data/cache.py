@@ -70,10 +70,6 @@ DATASET_FORMAT = 1
 #: benchgate sources, relative to the package, that the loaders are made of.
 LOADER_SOURCES = ("benchmarks", "data", "scoring", "records.py", "errors.py")
 
-#: Opened files that are code being imported, not data.
-_CODE_SUFFIXES = (".py", ".pyc", ".so", ".pyd", ".pth")
-
-
 @dataclass
 class Loaded:
     """A benchmark's items as :func:`load_items` returns them.
@@ -291,8 +287,9 @@ class DatasetCache(EntryStore):
         OSError: the directory cannot be created.
     """
 
-    def __init__(self, root: str | os.PathLike[str]) -> None:
-        super().__init__(root, label="dataset cache", field="dataset", fmt=DATASET_FORMAT)
+    label = "dataset cache"
+    field = "dataset"
+    fmt = DATASET_FORMAT
 
 
 #: The methods whose code decides what a load returns: a class outside benchgate's
@@ -366,13 +363,13 @@ def load_items(spec: Any, source: DataSource, cache: DatasetCache | None,
     try:
         key = _key(spec, folder)
         state = folder_state(folder)
+        hit = _read(cache, key, state, spec)
+        if hit is not None:
+            return hit
         before = copy.deepcopy(vars(spec))
     except Exception as exc:  # noqa: BLE001 - the cache only saves time
         log.info("dataset cache: %s not cached (%s: %s)", spec.name, type(exc).__name__, exc)
         return _fresh(source, load)
-    hit = _read(cache, key, state, spec)
-    if hit is not None:
-        return hit
     with _record() as touched:
         items = load(source)
     found = dataset_hash(items)
@@ -435,11 +432,10 @@ def _write(cache: DatasetCache, key: str, state: dict, items: list[Item], found:
     try:
         text = json.dumps(_encode(body), ensure_ascii=False)
         exact = _same(json.loads(text, object_hook=_decode_object), body)
-        payload = {"folder": state, "body": text}
-        digest(payload)  # a name that is not UTF-8 fails here, not inside the store
     except (TypeError, ValueError):  # not JSON: a value only this process can hold
         return "the items or state do not round-trip through JSON"
     if not exact:
         return "the items or state do not round-trip through JSON exactly"
-    cache.write(key, payload, {"benchmark": name})
+    if not cache.write(key, {"folder": state, "body": text}, {"benchmark": name}):
+        return "the entry could not be written (see the warning)"
     return None
