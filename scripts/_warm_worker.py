@@ -36,7 +36,7 @@ for path in sorted((repo / "tests" / "benchmarks").glob("test_*.py")):
     except Exception:  # noqa: BLE001 - a benchmark without data is skipped, as in a run
         continue
     selected = select_limit(items, limit, 0)
-    benches[bench.name] = LoadedBenchmark(spec=bench, items=items, selected=selected)
+    benches[bench.name] = LoadedBenchmark(spec=bench, selected=selected, n_total=len(items))
 out["load_items_s"] = time.perf_counter() - t
 models = {m.id: m for m in load_models(Path(models_file))}
 evaluator = Evaluator(models, BackendFactory(store_dir=str(Path(cache_dir) / "models")),

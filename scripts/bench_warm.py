@@ -6,9 +6,11 @@ In one run:
    ``--reports-dir`` (cold the first time: every completion is generated and the GGUF is
    converted into the model store; a no-op-ish warm run afterwards);
 2. alternating ``--repeats`` times: the reference, ``pytest --collect-only -q -n 0`` with the
-   same options (the floor of any pytest run: start-up, imports, collection), and the warm
-   re-run itself (everything from the response cache);
-3. prints both walls, their ratio, and where the warm run's seconds go, from marks a small
+   same options (the floor of any pytest run: start-up, imports, collection), the warm
+   re-run itself (everything from the response cache; ``-n auto`` then runs in one process,
+   :mod:`benchgate.plugin.workers`), and the same warm re-run with two workers forced
+   (``-n 2``: what ``-n auto`` did before the warm-run record);
+3. prints the walls, the ratios, and where the warm run's seconds go, from marks a small
    observing plugin (``scripts/_phase_timer.py``) writes in every process: start-up until
    configure, until collection, the tests (cache reads, scoring, reporting per item), the
    controller's end-of-session work (summary, plots, run log, Allure), and whether any
@@ -130,10 +132,12 @@ def main() -> None:
         flush=True,
     )
 
-    walls: dict[str, list[float]] = {"collect": [], "warm": []}
+    walls: dict[str, list[float]] = {"collect": [], "warm": [], "workers": []}
     last: dict = {}
+    chose: list[str] = []
     for repeat in range(args.repeats):
-        order = ("collect", "warm") if repeat % 2 == 0 else ("warm", "collect")
+        order = ("collect", "warm", "workers") if repeat % 2 == 0 else (
+            "workers", "warm", "collect")
         for side in order:
             folder = work / f"phases-{side}-{repeat}"
             run_env = {**env, "BENCH_PHASES_DIR": str(folder)}
@@ -151,7 +155,8 @@ def main() -> None:
                     "_phase_timer",
                 ]
             else:
-                cmd = [PYTHON, "-m", "pytest", "-n", args.workers, *common, "-p", "_phase_timer"]
+                count = "2" if side == "workers" else args.workers
+                cmd = [PYTHON, "-m", "pytest", "-n", count, *common, "-p", "_phase_timer"]
             import time
 
             start = time.time()
@@ -160,6 +165,8 @@ def main() -> None:
             )
             walls[side].append(wall)
             if side == "warm":
+                text = (work / f"{side}-{repeat}.log").read_text()
+                chose.append("one process" if "-n auto: one process" in text else "workers")
                 lines = (work / "reports" / "results.jsonl").read_text().splitlines()
                 not_cached = sum(json.loads(line).get("cached") is not True for line in lines)
                 last = {
@@ -176,6 +183,10 @@ def main() -> None:
         f"warm re-run: {warm:.2f} s for {last.get('outcomes')} outcomes "
         f"({last.get('not_cached')} not from the cache), exit {last.get('exit')}"
     )
+    print(f"-n {args.workers} chose: {', '.join(chose)}")
+    forced = statistics.median(walls["workers"])
+    print(f"the same warm re-run with -n 2 (workers forced): {forced:.2f} s "
+          f"(ratio -n 2 / -n {args.workers}: {forced / warm:.2f})")
     print(f"reference (collect-only, -n 0): {collect:.2f} s")
     print(
         f"ratio warm / collect-only: {warm / collect:.2f}; goal warm <= 5 s: "
@@ -188,6 +199,8 @@ def main() -> None:
         {
             "warm_s": walls["warm"],
             "collect_s": walls["collect"],
+            "workers_s": walls["workers"],
+            "chose": chose,
             "fill_s": fill,
             "outcomes": last.get("outcomes"),
             "not_cached": last.get("not_cached"),

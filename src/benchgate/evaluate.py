@@ -34,15 +34,16 @@ class LoadedBenchmark:
 
     Attributes:
         spec: the configured :class:`Benchmark` instance.
-        items: every item of the split (empty when unavailable).
-        selected: the items this run evaluates (after ``--limit``).
-        dataset_hash: hash of ``items`` (see :func:`benchgate.data.sources.dataset_hash`).
+        selected: the items this run evaluates (after ``--limit``; empty when unavailable).
+        n_total: how many items the split has (0 when unavailable).
+        dataset_hash: hash of every item of the split
+            (see :func:`benchgate.data.sources.dataset_hash`).
         unavailable: why the data could not be loaded, with the fix; None when loaded.
     """
 
     spec: Benchmark
-    items: list[Item] = field(default_factory=list)
     selected: list[Item] = field(default_factory=list)
+    n_total: int = 0
     dataset_hash: str = ""
     unavailable: str | None = None
 

@@ -73,7 +73,8 @@ def gsm8k_items():
         pytest.skip(f"no benchmark data at {DATA}")
     bench = GSM8K()
     items = bench.load(DataSource(data_dir=DATA))
-    loaded = LoadedBenchmark(spec=bench, items=items, selected=select_limit(items, 3, seed=0),
+    loaded = LoadedBenchmark(spec=bench, selected=select_limit(items, 3, seed=0),
+                             n_total=len(items),
                              dataset_hash=dataset_hash(items))
     return loaded
 

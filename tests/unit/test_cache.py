@@ -377,7 +377,7 @@ def _evaluator(tmp_path: Path) -> tuple[Evaluator, LoadedBenchmark, ModelSpec]:
     spec = ModelSpec(id="scripted", backend="scripted", model=str(script))
     bench = Tiny()
     items = bench.load(None)
-    loaded = LoadedBenchmark(spec=bench, items=items, selected=items)
+    loaded = LoadedBenchmark(spec=bench, selected=items, n_total=len(items))
     return (
         Evaluator({"scripted": spec}, BackendFactory(), ResponseCache(tmp_path / "cache")),
         loaded,

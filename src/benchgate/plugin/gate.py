@@ -30,6 +30,7 @@ import pytest
 from benchgate.gate import GateSettings, Plan, Side, ThresholdError, parse_fraction, plan_pairs
 from benchgate.plugin.collector import collected, is_benchmark_report
 from benchgate.plugin.state import get_state, is_controller, project_root
+from benchgate.plugin.workers import record_run, warm_line
 from benchgate.reporting.runlog import RunLog, RunLogError, load_run
 
 log = logging.getLogger(__name__)
@@ -227,6 +228,7 @@ class Gate:
             session.exitstatus = pytest.ExitCode.INTERNAL_ERROR
             return
         session.exitstatus = self.run.verdict.exit_status
+        record_run(self.config, self.plan, outcomes)
         self.context = self._report(self.run)
         lost = [e for e in self.context.errors if e.startswith("benchgate.reporting.summary")]
         if self.error or lost:
@@ -270,6 +272,7 @@ class Gate:
             "energy": dict(box.energy),
             "sandbox": state.sandbox,
             "noise_reference": self._noise_reference(),
+            "auto_workers": warm_line(self.config),
         }
         manifest = runlog.build_manifest(
             run_id=runlog.new_run_id(self.started),

@@ -107,7 +107,7 @@ def record_benchmark(metafunc: pytest.Metafunc, loaded: Any, models: list[Any]) 
         version=int(spec.version),
         dataset_hash=loaded.dataset_hash,
         items=[i.id for i in loaded.selected],
-        n_total=len(loaded.items),
+        n_total=loaded.n_total,
         reason=loaded.unavailable,
         stand_in=getattr(spec, "stand_in", None),
         graded=bool(getattr(spec, "graded", False)),

@@ -11,8 +11,8 @@ from typing import Any
 import pytest
 
 from benchgate.config import ModelSpec, load_models_file, select_models
-from benchgate.data.cache import DatasetCache, load_items
-from benchgate.data.sources import DATA_DIR_ENV, DataSource, select_limit
+from benchgate.data.cache import DatasetCache, load_selection
+from benchgate.data.sources import DATA_DIR_ENV, DataSource
 from benchgate.errors import DataFormatError, DataUnavailableError
 from benchgate.evaluate import LoadedBenchmark
 
@@ -93,19 +93,22 @@ class RunState:
         spec = cls(shots=self.shots, sandbox=self.sandbox)
         loaded = LoadedBenchmark(spec=spec)
         try:
-            found = load_items(spec, self.source, self._dataset_cache())
+            found = load_selection(spec, self.source, self._dataset_cache(), self.limit,
+                                   self.seed)
         except DataUnavailableError as exc:
             loaded.unavailable = str(exc)
         except DataFormatError as exc:
             # A collection error without a traceback: the message names file, line, fix.
             raise pytest.Collector.CollectError(f"benchmark {name}: {exc}") from None
         if loaded.unavailable is None:
-            loaded.items = found.items
-            ids = [i.id for i in loaded.items]
-            if len(set(ids)) != len(ids):
-                raise pytest.UsageError(f"benchmark {name}: item ids are not unique (loader bug)")
+            if found.items is not None:  # a selection entry is written only for unique ids
+                ids = [i.id for i in found.items]
+                if len(set(ids)) != len(ids):
+                    raise pytest.UsageError(
+                        f"benchmark {name}: item ids are not unique (loader bug)")
+            loaded.n_total = found.n_total
             loaded.dataset_hash = found.dataset_hash
-            loaded.selected = select_limit(loaded.items, self.limit, self.seed)
+            loaded.selected = found.selected
         self.benchmarks[name] = loaded
         return loaded
 

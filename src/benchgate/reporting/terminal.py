@@ -198,6 +198,8 @@ def pytest_benchgate_report(run: Run, context: ReportContext) -> None:
             + (f"; {reused} verdicts from the score cache (code not executed again; "
                "--rescore to score them again)" if reused else "")
         )
+        if s.get("auto_workers"):
+            line(str(s["auto_workers"]))
         if s.get("cache_write_errors"):
             line(
                 f"{s['cache_write_errors']} completions could not be written to the response "
