@@ -23,6 +23,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import importlib.util
+import shlex
 import statistics
 import subprocess
 import sys
@@ -122,6 +123,8 @@ def main() -> None:
     parser.add_argument("--parallel", type=int, default=8)
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--repeats", type=int, default=2)
+    parser.add_argument("--server-args", default="",
+                        help="further llama-server options, e.g. '--poll 0'")
     parser.add_argument("--build", action="store_true", help="run scripts/setup-bench.sh if needed")
     args = parser.parse_args()
     servers = helper()
@@ -136,7 +139,10 @@ def main() -> None:
     walls: dict[str, list[float]] = {"serial": [], "concurrent": [], "plain": []}
     tokens: dict[str, int] = {}
     errors = 0
-    with servers.LlamaServer(parallel=args.parallel, threads=args.threads) as server:
+    extra = tuple(shlex.split(args.server_args))
+    print(f"llama-server --parallel {args.parallel} --threads {args.threads} {' '.join(extra)}")
+    with servers.LlamaServer(parallel=args.parallel, threads=args.threads,
+                             extra_args=extra) as server:
         url, alias = server.base_url, servers.MODEL_ALIAS
         run_plain(url, alias, args.parallel, args.max_tokens, requests[:2])  # warm-up
         sides = {
