@@ -93,12 +93,12 @@ def _test_files(config: pytest.Config) -> list[Path]:
                 paths.append(path)
     files: set[Path] = set()
     for path in paths:
-        if path.is_dir():
-            files.update(p for p in path.rglob("*") if p.suffix in (".py", ".yaml", ".yml"))
-        elif path.is_file():
-            files.add(path)
-        if len(files) > _MAX_TEST_FILES:
-            raise OSError(f"more than {_MAX_TEST_FILES} files under the test paths")
+        found = (p for p in path.rglob("*") if p.suffix in (".py", ".yaml", ".yml")) \
+            if path.is_dir() else [path] if path.is_file() else []
+        for file in found:  # a walk of ".venv" stops at the cap, not at its end
+            files.add(file)
+            if len(files) > _MAX_TEST_FILES:
+                raise OSError(f"more than {_MAX_TEST_FILES} files under the test paths")
     return sorted(files)
 
 
@@ -133,7 +133,8 @@ def invocation_fingerprint(config: pytest.Config) -> str:
 
     Covers: the command line and the directory it ran in; the ini file; environment
     variables with the prefixes in :data:`_ENV_PREFIXES`; the validated models (every
-    models.yaml field) and the size, times and inode of their local weights; the sources of
+    models.yaml field) and the size, times and inode of their local weights or rules files
+    (as a path from the working directory and from models.yaml's folder); the sources of
     the benchgate package and of the project's ``conftest.py`` and test files; every
     benchmark folder of the data directory (:func:`benchgate.data.cache.folder_state`); the
     names of the installed distributions (a version change renames its ``dist-info``) and
@@ -157,11 +158,13 @@ def invocation_fingerprint(config: pytest.Config) -> str:
     add({k: v for k, v in os.environ.items() if k.startswith(_ENV_PREFIXES)})
     if config.inipath is not None:
         h.update(Path(config.inipath).read_bytes())
+    beside = Path(state.models_file).parent if state.models_file else params.dir
     for model in state.models:
         add(model.model_dump(mode="json"))
-        weights = Path(model.model).expanduser()
-        add([str(weights), _stat(weights),
-             _stat(weights / model.gguf_file) if model.gguf_file else None])
+        where = model.resolved_model_path()  # package:NAME -> the installed package's folder
+        for weights in (Path(where).expanduser(), beside / where):
+            add([str(weights), _stat(weights),
+                 _stat(weights / model.gguf_file) if model.gguf_file else None])
     add(package_digest(("",)))
     for file in _test_files(config):
         h.update(str(file).encode() + b"\0" + file.read_bytes() + b"\0")
