@@ -431,27 +431,44 @@ def _uncacheable(spec: Any, folder: Path, state: dict, touched: list[tuple[str, 
     return None
 
 
-def _read(cache: DatasetCache, key: str, state: dict,
-          spec: Any) -> tuple[Loaded, dict[str, Any]] | None:
+def _read_entry(cache: DatasetCache, key: str, state: dict, spec: Any,
+                valid: Callable[[list[Item], dict[str, Any]], bool] = lambda items, body: True,
+                ) -> tuple[list[Item], dict[str, Any]] | None:
+    """Read an entry (full or selection) written for ``state``; set the loader's state.
+
+    Returns:
+        ``(items, body)``, or None on a miss: no entry, another folder state (the data
+        changed: parse again, the write replaces it), or damage (counted as corrupt), which
+        includes a body that ``valid`` refuses.
+    """
     payload = cache.read(key)
     if payload is None:
         return None
     try:
         if payload.get("folder") != state:
-            cache.stats.misses += 1  # the data changed: parse again, the write replaces it
+            cache.stats.misses += 1
             return None
         body = json.loads(payload["body"], object_hook=_decode_object)
         items = [Item(**fields) for fields in body["items"]]
-        found, changed = body["dataset_hash"], body["state"]
-        if not isinstance(found, str) or not isinstance(changed, dict):
-            raise TypeError("dataset_hash or state of the wrong type")
+        if (not isinstance(body["dataset_hash"], str) or not isinstance(body["state"], dict)
+                or not valid(items, body)):
+            raise TypeError("a field of the wrong type or value")
     except (KeyError, TypeError, ValueError, AttributeError):
         cache.corrupt(key)
         return None
-    for name, value in changed.items():
+    for name, value in body["state"].items():
         setattr(spec, name, value)
     cache.stats.hits += 1
-    return Loaded(items, found, cached=True), changed
+    return items, body
+
+
+def _read(cache: DatasetCache, key: str, state: dict,
+          spec: Any) -> tuple[Loaded, dict[str, Any]] | None:
+    found = _read_entry(cache, key, state, spec)
+    if found is None:
+        return None
+    items, body = found
+    return Loaded(items, body["dataset_hash"], cached=True), body["state"]
 
 
 def _write(cache: DatasetCache, key: str, state: dict, items: list[Item], found: str,
@@ -556,26 +573,15 @@ def load_selection(spec: Any, source: DataSource, cache: DatasetCache | None,
 
 
 def _read_selection(cache: DatasetCache, key: str, state: dict, spec: Any) -> Selection | None:
-    payload = cache.read(key)
-    if payload is None:
+    def valid(selected: list[Item], body: dict[str, Any]) -> bool:
+        n_total = body["n_total"]
+        return type(n_total) is int and 0 < len(selected) < n_total
+
+    found = _read_entry(cache, key, state, spec, valid)
+    if found is None:
         return None
-    try:
-        if payload.get("folder") != state:
-            cache.stats.misses += 1
-            return None
-        body = json.loads(payload["body"], object_hook=_decode_object)
-        selected = [Item(**fields) for fields in body["items"]]
-        n_total, found, changed = body["n_total"], body["dataset_hash"], body["state"]
-        if (type(n_total) is not int or not isinstance(found, str)
-                or not isinstance(changed, dict) or not 0 < len(selected) < n_total):
-            raise TypeError("n_total, dataset_hash or state of the wrong type")
-    except (KeyError, TypeError, ValueError, AttributeError):
-        cache.corrupt(key)
-        return None
-    for name, value in changed.items():
-        setattr(spec, name, value)
-    cache.stats.hits += 1
-    return Selection(selected, n_total, found, cached=True, items=None)
+    selected, body = found
+    return Selection(selected, body["n_total"], body["dataset_hash"], cached=True, items=None)
 
 
 def _write_selection(cache: DatasetCache, key: str, entry: _Entry, selected: list[Item],
