@@ -141,3 +141,17 @@ def test_identical_complete_outcomes_pass():
     run = build_run(_log(items, table, {}, False))
     assert run.verdict.status == "pass" and run.verdict.exit_status == 0
     assert run.coverage[0].status == "complete"
+
+
+def test_a_benchmark_lost_whole_under_allow_partial_is_named_partial():
+    """Found by the property above: every item of one benchmark missing (not deselected),
+    --allow-partial: the run may pass, and its headline must say it is partial."""
+    items = {"gsm8k": ["q0"], "mmlu": ["q0"]}
+    table = {("base", "gsm8k", "q0"): "correct", ("cand", "gsm8k", "q0"): "correct",
+             ("base", "mmlu", "q0"): "missing", ("cand", "mmlu", "q0"): "missing"}
+    run = build_run(_log(items, table, {}, False, allow_partial=True))
+    assert run.verdict.status == "pass"
+    assert "PARTIAL run allowed by --allow-partial" in run.verdict.headline
+    assert "mmlu not measured: no outcome" in run.verdict.headline
+    strict = build_run(_log(items, table, {}, False)).verdict
+    assert strict.status == "fail" and strict.exit_status == 1

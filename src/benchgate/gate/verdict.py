@@ -364,7 +364,8 @@ def _headline(
         weak = _underpowered(comparisons, settings.mde_max)
         if weak:
             line += f"; {weak}"
-        if settings.allow_partial and any(r.status == PARTIAL for r in coverage):
+        # A benchmark with no outcome at all is as partial as one with some missing.
+        if settings.allow_partial and any(r.status in (PARTIAL, NOT_MEASURED) for r in coverage):
             line += "; PARTIAL run allowed by --allow-partial (see coverage)"
         line += tail
     elif status == FAIL:
